@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The token model: what pkcs11/ asks of a card ("list objects", "sign these bytes with
+ * key 2", "verify PIN"), behind one card driver vtable per applet. No CK_* type here. */
+#ifndef VNP_CARD_H
+#define VNP_CARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "apdu.h"
+
+enum vnp_key_alg {
+	VNP_ALG_NONE = 0,
+	VNP_ALG_RSA2048 = 0x01,
+	VNP_ALG_RSA3072 = 0x02,
+	VNP_ALG_EC_P256 = 0x11,
+	VNP_ALG_EC_P384 = 0x12,
+};
+#define VNP_ALG_IS_RSA(a) ((a) == VNP_ALG_RSA2048 || (a) == VNP_ALG_RSA3072)
+#define VNP_ALG_IS_EC(a) ((a) == VNP_ALG_EC_P256 || (a) == VNP_ALG_EC_P384)
+
+enum vnp_hash {
+	VNP_HASH_NONE = 0,
+	VNP_HASH_SHA1 = 1,
+	VNP_HASH_SHA224 = 2,
+	VNP_HASH_SHA256 = 3,
+	VNP_HASH_SHA384 = 4,
+	VNP_HASH_SHA512 = 5,
+};
+
+enum vnp_sig_scheme {
+	/* input: the bytes to pad with PKCS#1 v1.5 type 1 (a DigestInfo, or raw data for
+	 * CKM_RSA_PKCS), at most k - 11 bytes */
+	VNP_SIG_RSA_PKCS1 = 1,
+	/* input: a hash of the length of pss_hash */
+	VNP_SIG_RSA_PSS = 2,
+	/* input: a hash (any length; the card truncates to the order's bit length);
+	 * output: r || s, each the size of the order */
+	VNP_SIG_ECDSA = 3,
+};
+
+struct vnp_sign_params {
+	enum vnp_sig_scheme scheme;
+	enum vnp_hash pss_hash;
+	enum vnp_hash pss_mgf1_hash;
+	uint16_t pss_salt_len;
+};
+
+#define VNP_RSA_MAX_BYTES 384   /* RSA-3072 */
+#define VNP_EC_POINT_MAX 97     /* 04 || X || Y for P-384 */
+#define VNP_ID_MAX 64
+#define VNP_LABEL_MAX 128       /* UTF-8 bytes, without the NUL */
+#define VNP_SERIAL_MAX 16
+
+struct vnp_pubkey {
+	enum vnp_key_alg alg;
+	uint8_t modulus[VNP_RSA_MAX_BYTES];
+	size_t modulus_len;
+	uint8_t exponent[8];
+	size_t exponent_len;
+	uint8_t ec_point[VNP_EC_POINT_MAX]; /* uncompressed, 04 || X || Y */
+	size_t ec_point_len;
+};
+
+enum vnp_obj_kind {
+	VNP_OBJ_KEY = 1,  /* a key pair: pkcs11/ shows a private and a public key object */
+	VNP_OBJ_CERT = 2, /* an X.509 certificate, DER */
+	VNP_OBJ_DATA = 3, /* an opaque data object */
+};
+
+#define VNP_USAGE_SIGN 0x01u
+#define VNP_USAGE_DECRYPT 0x02u
+
+#define VNP_KEY_ALWAYS_AUTH 0x01u /* a VERIFY is needed before each private-key operation */
+#define VNP_KEY_LOCAL 0x02u       /* generated on the card */
+
+struct vnp_obj {
+	enum vnp_obj_kind kind;
+	uint8_t ref;              /* the card's reference for the object */
+	uint8_t id[VNP_ID_MAX];   /* CKA_ID */
+	size_t id_len;
+	char label[VNP_LABEL_MAX + 1];
+	/* VNP_OBJ_KEY */
+	unsigned usage;
+	unsigned key_flags;
+	struct vnp_pubkey pub;
+	/* VNP_OBJ_CERT, VNP_OBJ_DATA */
+	size_t length;            /* value length in bytes */
+	uint8_t hash[32];         /* SHA-256 of the value, when has_hash */
+	bool has_hash;
+	char application[VNP_LABEL_MAX + 1]; /* VNP_OBJ_DATA: CKA_APPLICATION */
+	bool private_obj;         /* reading needs the user PIN */
+};
+
+/* The object directory, as read from the card. */
+struct vnp_dir {
+	uint32_t counter; /* content change counter: moves on every write */
+	size_t count;
+	struct vnp_obj *objs;
+};
+void vnp_dir_free(struct vnp_dir *dir); /* NULL is a no-op */
+
+enum vnp_device_type {
+	VNP_DEVICE_PKI_TOKEN = 1,
+	VNP_DEVICE_SIM_PKI = 2,
+	VNP_DEVICE_PIV = 3,
+};
+
+#define VNP_PIN_USER 0x81u
+#define VNP_PIN_SO 0x82u /* unblock / PUK reference */
+
+struct vnp_pin_info {
+	int tries_left;    /* -1: unknown; 0: locked */
+	unsigned max_tries;
+	bool verified;     /* the card's security status says verified */
+	bool initial;      /* still the PIN handed out at issuance (to be changed) */
+};
+
+struct vnp_token_info {
+	enum vnp_device_type type;
+	uint8_t serial[VNP_SERIAL_MAX];
+	size_t serial_len;
+	char label[VNP_LABEL_MAX + 1];
+	char manufacturer[33];
+	char model[17];
+	uint8_t version_major, version_minor; /* applet version */
+	uint32_t counter;                      /* content change counter at SELECT */
+	unsigned pin_min, pin_max;             /* PIN policy, in bytes */
+	struct vnp_pin_info user_pin;          /* as known at SELECT (tries_left -1 if not told) */
+	uint32_t algs;                         /* bit (1 << index) per supported enum vnp_key_alg:
+						* see vnp_alg_bit() */
+	size_t max_cmd_data, max_resp_data;
+	bool extended;
+};
+static inline uint32_t vnp_alg_bit(enum vnp_key_alg a)
+{
+	switch (a) {
+	case VNP_ALG_RSA2048: return 1u << 0;
+	case VNP_ALG_RSA3072: return 1u << 1;
+	case VNP_ALG_EC_P256: return 1u << 2;
+	case VNP_ALG_EC_P384: return 1u << 3;
+	case VNP_ALG_NONE: break;
+	}
+	return 0;
+}
+
+struct vnp_keygen {
+	enum vnp_key_alg alg;
+	uint8_t id[VNP_ID_MAX];
+	size_t id_len;
+	char label[VNP_LABEL_MAX + 1];
+	unsigned usage;
+	unsigned key_flags;
+};
+
+struct vnp_card;
+
+/* One card driver per applet. Every member runs with the token lock held and brackets its
+ * own APDUs in one transaction (vnp_card_begin/end). Members may be NULL when the applet
+ * lacks the function (the caller returns "not supported"). Errors are enum vnp_rv. */
+struct vnp_card_driver {
+	const char *name;
+	/* SELECT the applet and fill ret_info. VNP_E_NOT_FOUND when the card does not carry
+	 * this applet. Spends no PIN try and writes nothing. Also used to re-select after a
+	 * card reset. */
+	int (*probe)(struct vnp_card *card, struct vnp_token_info *ret_info);
+	void (*release)(struct vnp_card *card); /* free drv_data */
+	int (*read_dir)(struct vnp_card *card, struct vnp_dir **ret);
+	/* Read a whole certificate or data object value (malloc'd, caller frees). */
+	int (*read_object)(struct vnp_card *card, const struct vnp_obj *obj, uint8_t **ret,
+			   size_t *ret_len);
+	/* Counter and security status without spending a try (VERIFY with no data). */
+	int (*pin_status)(struct vnp_card *card, unsigned pin_ref, struct vnp_pin_info *ret);
+	/* VERIFY. On VNP_E_PIN_INCORRECT / VNP_E_PIN_LOCKED *ret_tries_left says what the
+	 * card said (-1 when it did not). */
+	int (*verify)(struct vnp_card *card, unsigned pin_ref, const uint8_t *pin, size_t len,
+		      int *ret_tries_left);
+	/* Drop the verified state of the PIN. */
+	int (*logout)(struct vnp_card *card, unsigned pin_ref);
+	int (*change_pin)(struct vnp_card *card, unsigned pin_ref, const uint8_t *old_pin,
+			  size_t old_len, const uint8_t *new_pin, size_t new_len,
+			  int *ret_tries_left);
+	/* Generate a key pair on the card; ret is the new key object (public key filled). */
+	int (*generate_key)(struct vnp_card *card, const struct vnp_keygen *req,
+			    struct vnp_obj *ret);
+	/* Private-key signature. *out_len: capacity on entry, length on return. */
+	int (*sign)(struct vnp_card *card, const struct vnp_obj *key,
+		    const struct vnp_sign_params *params, const uint8_t *in, size_t in_len,
+		    uint8_t *out, size_t *out_len);
+	/* Create a certificate or data object. meta gives kind, id, label, application,
+	 * private_obj; the card assigns the reference (*ret_ref). */
+	int (*write_object)(struct vnp_card *card, const struct vnp_obj *meta,
+			    const uint8_t *value, size_t len, uint8_t *ret_ref);
+	/* Delete a key pair, certificate or data object. */
+	int (*delete_object)(struct vnp_card *card, const struct vnp_obj *obj);
+	int (*get_random)(struct vnp_card *card, uint8_t *buf, size_t len);
+};
+
+struct vnp_card {
+	struct vnp_card_io io;
+	const struct vnp_card_driver *drv;
+	void *drv_data;
+	bool in_transaction;
+	bool reset_seen; /* set by vnp_card_begin when the card was reset (volatile state lost:
+			  * PIN verification, security environment); pkcs11/ reads and clears it */
+};
+
+/* Start a transaction on the card. When the transport reports a reset, sets reset_seen,
+ * re-probes the applet (SELECT) inside the transaction and returns VNP_OK. Returns
+ * VNP_E_NO_CARD / VNP_E_NO_DEVICE when the card is gone. Nested calls are counted. */
+int vnp_card_begin(struct vnp_card *card);
+void vnp_card_end(struct vnp_card *card);
+
+/* Detection: try each known driver's probe in order (no PIN try, no write). Sets
+ * card->drv. VNP_E_NOT_SUPPORTED when no driver knows the card. */
+int vnp_card_detect(struct vnp_card *card, struct vnp_token_info *ret_info);
+
+extern const struct vnp_card_driver vnp_driver_vntoken;
+
+#endif

@@ -1,0 +1,1 @@
+typedef int vnp_stub_ccid;

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The configuration file. Read in order: /etc/vnpki/vnpki.conf, then
+ * $XDG_CONFIG_HOME/vnpki/vnpki.conf (~/.config/...), then the file named by $VNPKI_CONF;
+ * a later file overrides the keys it sets. Format, one per line, '#' comments:
+ *   readers = pcsc, vtoken        # backends, in order (default: pcsc)
+ *   vtoken.state = /path/file     # a virtual token's state file; repeat for several
+ *   vtoken.plugin = /path/libvnpki-vtoken.so   # default: VNP_VTOKEN_PLUGIN_DEFAULT
+ *   log = p11,apdu                # like VNP_DEBUG
+ *   log.file = /path              # like VNP_DEBUG_FILE
+ *   cache.dir = /path             # default: $XDG_CACHE_HOME/vnpki
+ * Unknown keys are ignored with a warning; a malformed line is an error (VNP_E_CONFIG). */
+#ifndef VNP_CONFIG_H
+#define VNP_CONFIG_H
+
+#include <stdbool.h>
+#include <limits.h>
+
+#define VNP_CONF_MAX_VTOKENS 8
+
+struct vnp_config {
+	bool use_pcsc;
+	bool use_vtoken;
+	bool pcsc_first;  /* order of the backends: true when pcsc is listed before vtoken */
+	unsigned n_vtoken_state;
+	char vtoken_state[VNP_CONF_MAX_VTOKENS][PATH_MAX];
+	char vtoken_plugin[PATH_MAX];
+	char log[128];
+	char log_file[PATH_MAX];
+	char cache_dir[PATH_MAX];
+};
+
+/* Fill defaults, then read the files above. Returns VNP_OK, or VNP_E_CONFIG with a warning
+ * logged naming the file and line. A missing file is not an error. */
+int vnp_config_load(struct vnp_config *ret);
+/* Parse one file into cfg (keys present override). Exposed for unit tests. */
+int vnp_config_parse_file(struct vnp_config *cfg, const char *path);
+int vnp_config_parse_string(struct vnp_config *cfg, const char *text, const char *origin);
+
+#endif
