@@ -201,6 +201,7 @@ struct vnp_card {
 	const struct vnp_card_driver *drv;
 	void *drv_data;
 	bool in_transaction;
+	unsigned tx_depth; /* nesting depth of vnp_card_begin (card.c only; zero-initialise) */
 	bool reset_seen; /* set by vnp_card_begin when the card was reset (volatile state lost:
 			  * PIN verification, security environment); pkcs11/ reads and clears it */
 };

@@ -29,6 +29,8 @@ struct vnp_config {
 	char cache_dir[PATH_MAX];
 };
 
+/* Fill cfg with the built-in defaults only (pcsc on, nothing else); reads no file. */
+void vnp_config_defaults(struct vnp_config *cfg);
 /* Fill defaults, then read the files above. Returns VNP_OK, or VNP_E_CONFIG with a warning
  * logged naming the file and line. A missing file is not an error. */
 int vnp_config_load(struct vnp_config *ret);

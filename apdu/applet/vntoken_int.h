@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vntoken applet (tools/vtoken/APPLET.md): constants and the template parsers shared by
+ * applet/vntoken.c and applet/vntoken_parse.c. Private to apdu/. */
+#ifndef VNP_VNTOKEN_INT_H
+#define VNP_VNTOKEN_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "card.h"
+
+#define VNT_TAG_FCI 0x6F
+#define VNT_TAG_DIR 0x71
+#define VNT_TAG_KEY 0xA0
+#define VNT_TAG_DATA 0xA1
+#define VNT_TAG_CERT 0xA2
+#define VNT_TAG_PUBKEY 0x7F49
+
+/* Parse a SELECT answer (capability template 6F) into ret. VNP_E_MALFORMED when it does not
+ * parse or a field has the wrong size. */
+int vnp_vntoken_parse_caps(const uint8_t *buf, size_t len, struct vnp_token_info *ret);
+/* Parse the value of a key template A0 (directory entry or GENERATE answer). Keys with an
+ * algorithm reference this driver does not know give VNP_E_NOT_SUPPORTED. */
+int vnp_vntoken_parse_key(const uint8_t *val, size_t len, struct vnp_obj *ret);
+/* Parse the value of a certificate (A2) or data object (A1) template. */
+int vnp_vntoken_parse_object(enum vnp_obj_kind kind, const uint8_t *val, size_t len,
+			     struct vnp_obj *ret);
+/* Parse a GET DIRECTORY answer (template 71); *ret is malloc'd (vnp_dir_free). */
+int vnp_vntoken_parse_dir(const uint8_t *buf, size_t len, struct vnp_dir **ret);
+
+#endif

@@ -1,1 +1,0 @@
-typedef int vnp_stub_ccid;

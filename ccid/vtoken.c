@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The in-process virtual token reader: one reader per configured state file, backed by the
+ * plugin named in the configuration (ccid/vtoken_plugin.h). The module carries no emulator:
+ * the plugin is dlopen()ed here, only when the configuration asks for it. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "rv.h"
+#include "secret.h"
+#include "transport.h"
+#include "vnp_build_config.h"
+#include "vtoken_plugin.h"
+
+#define VTOKEN_NAME_PREFIX "vnpki virtual token "
+#define VTOKEN_RESP_MIN 65538 /* the plugin's contract: response capacity */
+
+struct vtoken_slot {
+	char state[PATH_MAX];
+	bool last_present;
+	uint32_t events;
+};
+
+struct vnp_backend {
+	void *dl;
+	const struct vnp_vtoken_plugin *plugin;
+	pthread_mutex_t lock; /* guards slots[].last_present / events */
+	unsigned n;
+	struct vtoken_slot slots[VNP_CONF_MAX_VTOKENS];
+};
+
+struct vnp_reader {
+	struct vnp_backend *be;
+	struct vnp_vcard *card;
+	unsigned idx;
+};
+
+static const char *plugin_path(const struct vnp_config *cfg)
+{
+	const char *env = secure_getenv("VNPKI_VTOKEN_PLUGIN");
+
+	if (env && *env)
+		return env;
+	if (cfg && cfg->vtoken_plugin[0])
+		return cfg->vtoken_plugin;
+	return VNP_VTOKEN_PLUGIN_DEFAULT;
+}
+
+static int vt_open(const struct vnp_config *cfg, struct vnp_backend **ret)
+{
+	const char *path = plugin_path(cfg);
+	struct vnp_backend *be = NULL;
+	vnp_vtoken_plugin_fn fn;
+	void *sym;
+	int rv = VNP_OK;
+
+	if (!ret)
+		return VNP_E_ARGS;
+	be = calloc(1, sizeof(*be));
+	if (!be)
+		return VNP_E_NOMEM;
+	pthread_mutex_init(&be->lock, NULL);
+	be->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!be->dl) {
+		vnp_warn("vtoken: cannot load plugin %s: %s", path, dlerror());
+		rv = VNP_E_CONFIG;
+		goto out;
+	}
+	sym = dlsym(be->dl, VNP_VTOKEN_PLUGIN_SYMBOL);
+	if (!sym) {
+		vnp_warn("vtoken: plugin %s has no %s: %s", path, VNP_VTOKEN_PLUGIN_SYMBOL, dlerror());
+		rv = VNP_E_CONFIG;
+		goto out;
+	}
+	fn = (vnp_vtoken_plugin_fn)sym;
+	be->plugin = fn();
+	if (!be->plugin || be->plugin->abi != VNP_VTOKEN_PLUGIN_ABI || !be->plugin->open ||
+	    !be->plugin->close || !be->plugin->atr || !be->plugin->transmit) {
+		vnp_warn("vtoken: plugin %s: unsupported ABI %u (want %u)", path,
+			 be->plugin ? be->plugin->abi : 0u, (unsigned)VNP_VTOKEN_PLUGIN_ABI);
+		rv = VNP_E_CONFIG;
+		goto out;
+	}
+	for (unsigned i = 0; cfg && i < cfg->n_vtoken_state && i < VNP_CONF_MAX_VTOKENS; i++)
+		snprintf(be->slots[be->n++].state, PATH_MAX, "%s", cfg->vtoken_state[i]);
+	vnp_log(VNP_LOG_READER, "vtoken: loaded %s, %u reader(s)", path, be->n);
+	*ret = be;
+	be = NULL;
+out:
+	if (be) {
+		if (be->dl)
+			dlclose(be->dl);
+		pthread_mutex_destroy(&be->lock);
+		free(be);
+	}
+	return rv;
+}
+
+static void vt_close(struct vnp_backend *be)
+{
+	if (!be)
+		return;
+	dlclose(be->dl);
+	pthread_mutex_destroy(&be->lock);
+	free(be);
+}
+
+/* Power a card on over slot idx's state file. VNP_E_NO_CARD when the file is missing. */
+static int power_on(struct vnp_backend *be, unsigned idx, struct vnp_vcard **ret)
+{
+	int rv;
+
+	if (access(be->slots[idx].state, F_OK) != 0)
+		return VNP_E_NO_CARD;
+	rv = be->plugin->open(be->slots[idx].state, ret);
+	if (rv == VNP_E_IO)
+		return VNP_E_NO_CARD;
+	return rv < 0 ? rv : VNP_OK;
+}
+
+static int vt_list(struct vnp_backend *be, struct vnp_reader_state *out, size_t max,
+		   size_t *ret_count)
+{
+	size_t count = 0;
+
+	if (!be || !ret_count || (max && !out))
+		return VNP_E_ARGS;
+	for (unsigned i = 0; i < be->n && count < max; i++) {
+		struct vnp_reader_state *st = &out[count++];
+		struct vnp_vcard *card = NULL;
+
+		memset(st, 0, sizeof(*st));
+		snprintf(st->name, sizeof(st->name), VTOKEN_NAME_PREFIX "%u", i);
+		if (power_on(be, i, &card) == VNP_OK) {
+			st->card_present = true;
+			st->atr_len = be->plugin->atr(card, st->atr);
+			if (st->atr_len > VNP_ATR_MAX)
+				st->atr_len = VNP_ATR_MAX;
+			be->plugin->close(card);
+		}
+		pthread_mutex_lock(&be->lock);
+		if (st->card_present != be->slots[i].last_present) {
+			be->slots[i].last_present = st->card_present;
+			be->slots[i].events++;
+			vnp_log(VNP_LOG_READER, "vtoken: %s: card %s", st->name,
+				st->card_present ? "inserted" : "removed");
+		}
+		st->event_count = be->slots[i].events;
+		pthread_mutex_unlock(&be->lock);
+	}
+	*ret_count = count;
+	return VNP_OK;
+}
+
+static int find_reader(const struct vnp_backend *be, const char *name, unsigned *ret_idx)
+{
+	size_t plen = strlen(VTOKEN_NAME_PREFIX);
+	char *end = NULL;
+	unsigned long idx;
+
+	if (strncmp(name, VTOKEN_NAME_PREFIX, plen) != 0 || !name[plen])
+		return VNP_E_NO_DEVICE;
+	idx = strtoul(name + plen, &end, 10);
+	if (*end || idx >= be->n)
+		return VNP_E_NO_DEVICE;
+	*ret_idx = (unsigned)idx;
+	return VNP_OK;
+}
+
+static int vt_connect(struct vnp_backend *be, const char *name, struct vnp_reader **ret,
+		      struct vnp_reader_caps *ret_caps)
+{
+	struct vnp_reader *r = NULL;
+	unsigned idx;
+	int rv;
+
+	if (!be || !name || !ret)
+		return VNP_E_ARGS;
+	rv = find_reader(be, name, &idx);
+	if (rv != VNP_OK)
+		goto out;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		rv = VNP_E_NOMEM;
+		goto out;
+	}
+	r->be = be;
+	r->idx = idx;
+	rv = power_on(be, idx, &r->card);
+	if (rv != VNP_OK)
+		goto out;
+	if (ret_caps) {
+		ret_caps->extended = true;
+		ret_caps->max_cmd = 65536;
+		ret_caps->max_resp = 65536;
+		ret_caps->t0 = false;
+	}
+	vnp_log(VNP_LOG_READER, "vtoken: %s: connected (%s)", name, be->slots[idx].state);
+	*ret = r;
+	r = NULL;
+out:
+	free(r);
+	return rv;
+}
+
+static void vt_disconnect(struct vnp_reader *r)
+{
+	if (!r)
+		return;
+	if (r->card)
+		r->be->plugin->close(r->card);
+	vnp_log(VNP_LOG_READER, "vtoken: reader %u: disconnected", r->idx);
+	free(r);
+}
+
+static int vt_atr(struct vnp_reader *r, uint8_t *atr, size_t *atr_len)
+{
+	uint8_t buf[VNP_ATR_MAX + 32];
+	size_t n;
+
+	if (!r || !atr || !atr_len)
+		return VNP_E_ARGS;
+	n = r->be->plugin->atr(r->card, buf);
+	if (n > VNP_ATR_MAX || n > *atr_len)
+		return VNP_E_BUFFER_TOO_SMALL;
+	memcpy(atr, buf, n);
+	*atr_len = n;
+	return VNP_OK;
+}
+
+/* The virtual card is private to this process: there is nobody to exclude. */
+static int vt_begin(struct vnp_reader *r)
+{
+	return r ? VNP_OK : VNP_E_ARGS;
+}
+
+static void vt_end(struct vnp_reader *r)
+{
+	(void)r;
+}
+
+static int vt_transmit(struct vnp_reader *r, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
+		       size_t *resp_len)
+{
+	uint8_t *tmp = NULL;
+	size_t n;
+	int rv;
+
+	if (!r || !cmd || !resp || !resp_len)
+		return VNP_E_ARGS;
+	if (*resp_len >= VTOKEN_RESP_MIN) {
+		rv = r->be->plugin->transmit(r->card, cmd, cmd_len, resp, resp_len);
+		goto out;
+	}
+	/* The plugin wants a full-size buffer; bounce through one and wipe it. */
+	tmp = malloc(VTOKEN_RESP_MIN);
+	if (!tmp) {
+		rv = VNP_E_NOMEM;
+		goto out;
+	}
+	n = VTOKEN_RESP_MIN;
+	rv = r->be->plugin->transmit(r->card, cmd, cmd_len, tmp, &n);
+	if (rv == VNP_OK && n > *resp_len)
+		rv = VNP_E_BUFFER_TOO_SMALL;
+	if (rv == VNP_OK) {
+		memcpy(resp, tmp, n);
+		*resp_len = n;
+	}
+	vnp_wipe(tmp, VTOKEN_RESP_MIN);
+out:
+	free(tmp);
+	if (rv > 0)
+		rv = VNP_E_TRANSPORT;
+	return rv;
+}
+
+/* The vtoken reader backend (see transport.h for the contract of each member). */
+const struct vnp_reader_ops vnp_reader_vtoken = {
+	.name = "vtoken",
+	.open = vt_open,
+	.close = vt_close,
+	.list = vt_list,
+	.connect = vt_connect,
+	.disconnect = vt_disconnect,
+	.atr = vt_atr,
+	.begin = vt_begin,
+	.end = vt_end,
+	.transmit = vt_transmit,
+};

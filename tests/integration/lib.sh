@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared helpers for the integration tests. Sourced, not run.
+#
+# Each test gets its own work directory, its own virtual tokens and, when it needs
+# pcscd, its own pcscd started in the foreground with a private reader.conf.d that
+# holds only a vpcd reader. Everything started here is stopped by PID on exit.
+#
+# Environment: VNP_BUILD_DIR (the meson build directory; default: ../../build relative to
+# this file).
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${VNP_BUILD_DIR:=$here/../../build}"
+VTOKEN="$VNP_BUILD_DIR/tools/vtoken/vnpki-vtoken"
+PLUGIN="$VNP_BUILD_DIR/tools/vtoken/libvnpki-vtoken.so"
+MODULE="$VNP_BUILD_DIR/pkcs11/libvnpki-pkcs11.so"
+export VNPKI_VTOKEN_PLUGIN="$PLUGIN"
+PIN=123456
+VPCD_DRIVER=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
+
+W=$(mktemp -d /tmp/vnpki-test.XXXXXX)
+declare -a _pids=()
+step_no=0
+
+_cleanup() {
+	local rc=$?
+	local p
+	for p in "${_pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${_pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		echo "# work directory kept: $W"
+		for f in "$W"/*.log; do
+			[ -f "$f" ] || continue
+			echo "# --- $f (last 20 lines)"
+			tail -n 20 "$f" | sed 's/^/#   /'
+		done
+	else
+		rm -rf "$W"
+	fi
+	exit "$rc"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { echo "# $*"; }
+fail() {
+	echo "not ok - $*" >&2
+	exit 1
+}
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+# step "description" command...: run a command, report it, stop the test on failure.
+step() {
+	local what=$1
+	shift
+	step_no=$((step_no + 1))
+	if "$@" >"$W/step.out" 2>&1; then
+		echo "ok $step_no - $what"
+	else
+		echo "not ok $step_no - $what"
+		sed 's/^/#   /' "$W/step.out" | tail -n 40
+		exit 1
+	fi
+}
+# step_fails "description" command...: the command must fail.
+step_fails() {
+	local what=$1
+	shift
+	step_no=$((step_no + 1))
+	if "$@" >"$W/step.out" 2>&1; then
+		echo "not ok $step_no - $what (it succeeded)"
+		sed 's/^/#   /' "$W/step.out" | tail -n 40
+		exit 1
+	fi
+	echo "ok $step_no - $what"
+}
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed (tools/run-tests installs it)"
+	done
+}
+
+[ -x "$VTOKEN" ] || fail "no $VTOKEN: build first"
+[ -f "$MODULE" ] || fail "no $MODULE: build first"
+
+# new_token NAME SERIAL LABEL: personalise a virtual token at $W/NAME.state
+new_token() {
+	"$VTOKEN" init --state "$W/$1.state" --serial "$2" --label "$3" --pin "$PIN" \
+		>"$W/init-$1.log" 2>&1 || fail "vnpki-vtoken init $1: $(cat "$W/init-$1.log")"
+}
+
+# use_inprocess STATE...: point the module at these virtual tokens, in-process.
+use_inprocess() {
+	local s
+	{
+		echo "readers = vtoken"
+		echo "vtoken.plugin = $PLUGIN"
+		for s in "$@"; do echo "vtoken.state = $s"; done
+	} >"$W/vnpki.conf"
+	export VNPKI_CONF="$W/vnpki.conf"
+}
+
+# use_pcsc: point the module at pcscd only.
+use_pcsc() {
+	echo "readers = pcsc" >"$W/vnpki.conf"
+	export VNPKI_CONF="$W/vnpki.conf"
+}
+
+# start_pcscd PORT: our own pcscd, whose only reader is vpcd listening on PORT.
+start_pcscd() {
+	local port=$1 i
+	need pcscd
+	[ -e "$VPCD_DRIVER" ] || skip "vsmartcard-vpcd is not installed"
+	[ "$(id -u)" -eq 0 ] || skip "pcscd tests need root (run tools/run-tests with sudo)"
+	if pgrep -x pcscd >/dev/null 2>&1; then
+		skip "a pcscd is already running (pid $(pgrep -x pcscd | tr '\n' ' ')): these tests start their own and never share one that may see a real token"
+	fi
+	mkdir -p "$W/reader.conf.d"
+	printf 'FRIENDLYNAME "vnpki test vpcd"\nDEVICENAME /dev/null:%d\nLIBPATH %s\nCHANNELID %d\n' \
+		"$port" "$VPCD_DRIVER" "$port" >"$W/reader.conf.d/vpcd"
+	pcscd -f -c "$W/reader.conf.d" >"$W/pcscd.log" 2>&1 &
+	_pids+=($!)
+	PCSCD_PID=$!
+	for i in $(seq 1 100); do
+		[ -S /run/pcscd/pcscd.comm ] && return 0
+		kill -0 "$PCSCD_PID" 2>/dev/null || fail "pcscd exited: $(cat "$W/pcscd.log")"
+		sleep 0.1
+	done
+	fail "pcscd did not start"
+}
+
+# serve_token STATE PORT [serve options...]: attach a virtual token to vpcd.
+serve_token() {
+	local state=$1 port=$2
+	shift 2
+	"$VTOKEN" serve --state "$state" --port "$port" "$@" >>"$W/serve-$port.log" 2>&1 &
+	_pids+=($!)
+	SERVE_PID=$!
+}
+
+# stop_pid PID: stop one process we started and wait for it.
+stop_pid() {
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# wait_token N: wait until pkcs11-tool sees at least N tokens through the module.
+wait_token() {
+	local n=$1 i
+	for i in $(seq 1 100); do
+		if [ "$(pkcs11-tool --module "$MODULE" -L 2>/dev/null | grep -c 'token label')" -ge "$n" ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	pkcs11-tool --module "$MODULE" -L >&2 || true
+	fail "the token did not show up"
+}
+
+p11() { pkcs11-tool --module "$MODULE" "$@"; }

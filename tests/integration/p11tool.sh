@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# GnuTLS's p11tool against the built module (--provider): tokens, objects, a signature
+# test on a key generated through the module. MODE: inprocess or pcsc.
+. "$(dirname "$0")/lib.sh"
+need p11tool pkcs11-tool
+mode=${1:-inprocess}
+port=${VNP_TEST_PORT:-35963}
+
+new_token t "5654000000000002" "p11tool token"
+case "$mode" in
+inprocess) use_inprocess "$W/t.state" ;;
+pcsc)
+	start_pcscd "$port"
+	serve_token "$W/t.state" "$port"
+	use_pcsc
+	wait_token 1
+	;;
+*) fail "unknown mode $mode" ;;
+esac
+export GNUTLS_PIN=$PIN
+
+step "p11tool --list-tokens" p11tool --provider "$MODULE" --list-tokens
+grep -q "p11tool token" "$W/step.out" || fail "token not listed: $(cat "$W/step.out")"
+url=$(grep -m1 'URL: pkcs11:.*token=p11tool' "$W/step.out" | sed 's/.*URL: //')
+[ -n "$url" ] || fail "no token URL"
+
+step "p11tool --generate-privkey ECDSA" p11tool --provider "$MODULE" --login \
+	--generate-privkey ECDSA --curve secp256r1 --label p11key "$url"
+step "p11tool --generate-privkey RSA" p11tool --provider "$MODULE" --login \
+	--generate-privkey RSA --bits 2048 --label p11rsa "$url"
+step "p11tool --list-privkeys --login" p11tool --provider "$MODULE" --login --list-privkeys "$url"
+grep -q "p11key" "$W/step.out" || fail "generated EC key not listed"
+grep -q "p11rsa" "$W/step.out" || fail "generated RSA key not listed"
+step "p11tool --test-sign (ECDSA)" p11tool --provider "$MODULE" --login --test-sign "$url;object=p11key;type=private"
+grep -qi "verified" "$W/step.out" || fail "p11tool did not verify its signature: $(cat "$W/step.out")"
+step "p11tool --test-sign (RSA)" p11tool --provider "$MODULE" --login --test-sign "$url;object=p11rsa;type=private"
+grep -qi "verified" "$W/step.out" || fail "p11tool did not verify its RSA signature"
+step "p11tool --list-all" p11tool --provider "$MODULE" --list-all "$url"
+grep -q "Public key" "$W/step.out" || fail "public key objects not listed"
+echo "1..$step_no"

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# OpenSC's pkcs11-tool against the built module on a virtual token:
+# list, keypairgen, sign with every mechanism (verified by openssl), write/read a
+# certificate, --test. MODE: inprocess (vtoken backend) or pcsc (pcscd + vpcd).
+. "$(dirname "$0")/lib.sh"
+need pkcs11-tool openssl
+mode=${1:-inprocess}
+port=${VNP_TEST_PORT:-35963}
+
+new_token t "5654000000000001" "Nguyễn Văn An"
+case "$mode" in
+inprocess)
+	use_inprocess "$W/t.state"
+	;;
+pcsc)
+	start_pcscd "$port"
+	serve_token "$W/t.state" "$port"
+	use_pcsc
+	wait_token 1
+	;;
+*) fail "unknown mode $mode" ;;
+esac
+
+step "-L lists the slot and the token" p11 -L
+grep -q "Nguyễn Văn An" "$W/step.out" || fail "token label missing in -L: $(cat "$W/step.out")"
+step "-T shows the token" p11 -T
+grep -q "5654000000000001" "$W/step.out" || fail "serial missing in -T"
+step "-M lists the mechanisms" p11 -M
+for m in SHA256-RSA-PKCS RSA-PKCS-PSS ECDSA-SHA256 RSA-PKCS-KEY-PAIR-GEN EC-KEY-PAIR-GEN; do
+	grep -q "$m" "$W/step.out" || fail "-M lacks $m"
+done
+
+step "wrong PIN is refused" bash -c "! pkcs11-tool --module '$MODULE' --login --pin 999999 -O"
+grep -q "CKR_PIN_INCORRECT" "$W/step.out" || fail "expected CKR_PIN_INCORRECT: $(cat "$W/step.out")"
+
+step "RSA-2048 key pair generated on the token" \
+	p11 --login --pin "$PIN" --keypairgen --key-type rsa:2048 --id 01 --label "Ký cá nhân"
+step "EC P-256 key pair generated on the token" \
+	p11 --login --pin "$PIN" --keypairgen --key-type EC:prime256v1 --id 02 --label "ec256"
+step "EC P-384 key pair generated on the token" \
+	p11 --login --pin "$PIN" --keypairgen --key-type EC:secp384r1 --id 03 --label "ec384"
+
+step "read the RSA public key" p11 --read-object --type pubkey --id 01 -o "$W/rsa.der"
+openssl pkey -pubin -inform DER -in "$W/rsa.der" -out "$W/rsa.pem" || fail "RSA public key is not DER SPKI"
+step "read the P-256 public key" p11 --read-object --type pubkey --id 02 -o "$W/ec256.der"
+openssl pkey -pubin -inform DER -in "$W/ec256.der" -out "$W/ec256.pem" || fail "EC public key is not DER SPKI"
+step "read the P-384 public key" p11 --read-object --type pubkey --id 03 -o "$W/ec384.der"
+openssl pkey -pubin -inform DER -in "$W/ec384.der" -out "$W/ec384.pem" || fail "EC public key is not DER SPKI"
+
+head -c 1000 /dev/urandom >"$W/data"
+
+# sign_check MECH KEYID PEM OPENSSL-DGST-ARGS...: sign $W/data on the token, verify with openssl.
+sign_check() {
+	local mech=$1 id=$2 pem=$3
+	shift 3
+	step "sign $mech (key $id) and verify with openssl" \
+		p11 --login --pin "$PIN" --sign -m "$mech" --id "$id" -i "$W/data" -o "$W/sig" "$@"
+	if ! openssl dgst "${dgst_args[@]}" -verify "$pem" -signature "$W/sig" "$W/data" >"$W/verify.out" 2>&1; then
+		fail "openssl does not verify $mech: $(cat "$W/verify.out")"
+	fi
+}
+
+for h in SHA1 SHA256 SHA384 SHA512; do
+	dgst_args=("-$(echo $h | tr A-Z a-z)")
+	sign_check "$h-RSA-PKCS" 01 "$W/rsa.pem"
+	dgst_args=("-$(echo $h | tr A-Z a-z)" -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest)
+	sign_check "$h-RSA-PKCS-PSS" 01 "$W/rsa.pem"
+done
+for h in SHA256 SHA384; do
+	dgst_args=("-$(echo $h | tr A-Z a-z)")
+	sign_check "ECDSA-$h" 02 "$W/ec256.pem" --signature-format openssl
+	sign_check "ECDSA-$h" 03 "$W/ec384.pem" --signature-format openssl
+done
+
+# Raw mechanisms: the input is the hash (ECDSA, PSS) or the DigestInfo (RSA-PKCS).
+openssl dgst -sha256 -binary "$W/data" >"$W/hash"
+step "sign ECDSA (raw hash)" p11 --login --pin "$PIN" --sign -m ECDSA --id 02 -i "$W/hash" \
+	-o "$W/sig" --signature-format openssl
+openssl pkeyutl -verify -pubin -inkey "$W/ec256.pem" -in "$W/hash" -sigfile "$W/sig" >/dev/null ||
+	fail "openssl does not verify raw ECDSA"
+step "sign RSA-PKCS-PSS (raw hash)" p11 --login --pin "$PIN" --sign -m RSA-PKCS-PSS --id 01 \
+	--hash-algorithm SHA256 --mgf MGF1-SHA256 -i "$W/hash" -o "$W/sig"
+openssl pkeyutl -verify -pubin -inkey "$W/rsa.pem" -in "$W/hash" -sigfile "$W/sig" \
+	-pkeyopt digest:sha256 -pkeyopt rsa_padding_mode:pss -pkeyopt rsa_pss_saltlen:digest >/dev/null ||
+	fail "openssl does not verify raw RSA-PSS"
+printf '\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20' >"$W/di"
+cat "$W/hash" >>"$W/di"
+step "sign RSA-PKCS (DigestInfo)" p11 --login --pin "$PIN" --sign -m RSA-PKCS --id 01 -i "$W/di" -o "$W/sig"
+openssl dgst -sha256 -verify "$W/rsa.pem" -signature "$W/sig" "$W/data" >/dev/null ||
+	fail "openssl does not verify raw RSA-PKCS over a DigestInfo"
+
+# A certificate for the RSA key, written to the token and read back.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/ca.key" -out "$W/ca.pem" -days 30 \
+	-subj "/CN=vnpki test CA" 2>/dev/null
+openssl x509 -new -force_pubkey "$W/rsa.pem" -subj "/CN=Nguyen Van An/O=So KH&CN/C=VN" \
+	-CA "$W/ca.pem" -CAkey "$W/ca.key" -days 30 -outform DER -out "$W/cert.der" 2>/dev/null ||
+	fail "openssl could not make a certificate"
+step "write a certificate" p11 --login --pin "$PIN" --write-object "$W/cert.der" --type cert \
+	--id 01 --label "Ký cá nhân"
+step "read the certificate back" p11 --read-object --type cert --id 01 -o "$W/cert.back"
+cmp -s "$W/cert.der" "$W/cert.back" || fail "certificate read back differs"
+step "-O lists the certificate" p11 -O
+grep -q "Certificate Object" "$W/step.out" || fail "no certificate object listed"
+
+step "--test --login" p11 --test --login --pin "$PIN"
+grep -qi "no errors" "$W/step.out" || fail "pkcs11-tool --test reported errors"
+
+step "delete the P-384 key pair" p11 --login --pin "$PIN" --delete-object --type privkey --id 03
+step "the P-384 key is gone" bash -c "! pkcs11-tool --module '$MODULE' --login --pin $PIN -O --type privkey --id 03 | grep -q 'Private Key'"
+echo "1..$step_no"
