@@ -156,6 +156,8 @@ static int exchange(struct xchg *x, struct vnp_apdu *cur)
 			continue;
 		}
 		collect(x);
+		if ((sw & 0xFF00) == 0x6100 && cur->ins == INS_GET_RESPONSE && x->rsp_len == 2)
+			return VNP_E_MALFORMED; /* GET RESPONSE gave nothing yet promises more */
 		if ((sw & 0xFF00) == 0x6100 && x->total < apdu->le) {
 			size_t avail = (sw & 0xFF) ? (sw & 0xFF) : SHORT_LE_MAX;
 

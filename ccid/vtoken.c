@@ -233,10 +233,15 @@ static int vt_atr(struct vnp_reader *r, uint8_t *atr, size_t *atr_len)
 	return VNP_OK;
 }
 
-/* The virtual card is private to this process: there is nobody to exclude. */
+/* The virtual card is private to this process: there is nobody to exclude. Removing the state
+ * file removes the card. */
 static int vt_begin(struct vnp_reader *r)
 {
-	return r ? VNP_OK : VNP_E_ARGS;
+	if (!r)
+		return VNP_E_ARGS;
+	if (access(r->be->slots[r->idx].state, F_OK) != 0)
+		return VNP_E_NO_CARD;
+	return VNP_OK;
 }
 
 static void vt_end(struct vnp_reader *r)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
@@ -174,11 +175,13 @@ out:
 
 CK_RV vnp_pubkey_spki(const struct vnp_pubkey *key, uint8_t **ret, size_t *ret_len)
 {
-	EVP_PKEY *pkey = pubkey_to_evp(key);
+	EVP_PKEY *pkey;
 	uint8_t *der = NULL, *p;
 	int len;
 	CK_RV rv = CKR_GENERAL_ERROR;
 
+	ERR_set_mark();
+	pkey = pubkey_to_evp(key);
 	if (pkey == NULL)
 		goto out;
 	len = i2d_PUBKEY(pkey, NULL);
@@ -199,5 +202,6 @@ CK_RV vnp_pubkey_spki(const struct vnp_pubkey *key, uint8_t **ret, size_t *ret_l
 out:
 	free(der);
 	EVP_PKEY_free(pkey);
+	ERR_pop_to_mark();
 	return rv;
 }

@@ -3,7 +3,7 @@
  * validity) and its public key, parsed with OpenSSL 3. */
 #include "mech.h"
 
-#include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,15 +11,14 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/x509.h>
 
 #include "compiler.h"
 
-/* A malloc'd copy of the DER of an i2d-encodable value; *ret_len set. */
-#define DER_OF(i2d, val, ret, ret_len) der_of((int (*)(const void *, unsigned char **))(i2d), (val), (ret), (ret_len))
-
+/* A malloc'd copy of the DER encoding of val; *ret_len set. */
 static CK_RV der_of(int (*i2d)(const void *, unsigned char **), const void *val, uint8_t **ret,
 		    size_t *ret_len)
 {
@@ -61,7 +60,7 @@ static CK_RV to_ck_date(const ASN1_TIME *t, CK_DATE *ret)
 {
 	struct tm tm;
 
-	if (t == NULL || !ASN1_TIME_to_tm(t, &tm) || tm.tm_year < -1900 + 0 ||
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm) || tm.tm_year + 1900 < 0 ||
 	    tm.tm_year + 1900 > 9999)
 		return CKR_ATTRIBUTE_VALUE_INVALID;
 	put_digits(ret->year, 4, (unsigned)(tm.tm_year + 1900));
@@ -152,16 +151,17 @@ CK_RV vnp_x509_parse(const uint8_t *der, size_t len, struct vnp_x509 *ret)
 	EVP_PKEY *pkey;
 	CK_RV rv = CKR_ATTRIBUTE_VALUE_INVALID;
 
+	ERR_set_mark();
 	if (der == NULL || len == 0 || len > LONG_MAX)
 		goto out;
 	cert = d2i_X509(NULL, &p, (long)len);
 	if (cert == NULL || p != der + len)
 		goto out;
-	rv = DER_OF(i2d_name, X509_get_subject_name(cert), &x.subject, &x.subject_len);
+	rv = der_of(i2d_name, X509_get_subject_name(cert), &x.subject, &x.subject_len);
 	if (rv == CKR_OK)
-		rv = DER_OF(i2d_name, X509_get_issuer_name(cert), &x.issuer, &x.issuer_len);
+		rv = der_of(i2d_name, X509_get_issuer_name(cert), &x.issuer, &x.issuer_len);
 	if (rv == CKR_OK)
-		rv = DER_OF(i2d_integer, X509_get0_serialNumber(cert), &x.serial, &x.serial_len);
+		rv = der_of(i2d_integer, X509_get0_serialNumber(cert), &x.serial, &x.serial_len);
 	if (rv == CKR_OK)
 		rv = to_ck_date(X509_get0_notBefore(cert), &x.start_date);
 	if (rv == CKR_OK)
@@ -185,7 +185,7 @@ CK_RV vnp_x509_parse(const uint8_t *der, size_t len, struct vnp_x509 *ret)
 out:
 	vnp_x509_clear(&x);
 	X509_free(cert);
-	ERR_clear_error();
+	ERR_pop_to_mark();
 	return rv;
 }
 

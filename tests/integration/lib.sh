@@ -16,6 +16,11 @@ VTOKEN="$VNP_BUILD_DIR/tools/vtoken/vnpki-vtoken"
 PLUGIN="$VNP_BUILD_DIR/tools/vtoken/libvnpki-vtoken.so"
 MODULE="$VNP_BUILD_DIR/pkcs11/libvnpki-pkcs11.so"
 export VNPKI_VTOKEN_PLUGIN="$PLUGIN"
+if [ "${VNP_SANITIZED:-0}" = 1 ]; then
+	# The clients are not sanitized: load the runtimes first so the module can be loaded.
+	LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
+	export LD_PRELOAD
+fi
 PIN=123456
 VPCD_DRIVER=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
 

@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Card driver for the vntoken applet (tools/vtoken/APPLET.md). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "card.h"
+#include "compiler.h"
+#include "log.h"
+#include "rv.h"
+#include "secret.h"
+#include "sw.h"
+#include "tlv.h"
+#include "vntoken_int.h"
+
+static const uint8_t vntoken_aid[] = { 0xF0, 0x56, 0x4E, 0x50, 0x4B, 0x49, 0x54, 0x4B };
+
+#define CLA_ISO 0x00
+#define CLA_PROP 0x80
+#define INS_SELECT 0xA4
+#define INS_GET_DIRECTORY 0xCA
+#define INS_READ_OBJECT 0xB0
+#define INS_VERIFY 0x20
+#define INS_CHANGE_REF 0x24
+#define INS_GENERATE 0x47
+#define INS_MSE 0x22
+#define INS_PSO 0x2A
+#define INS_CREATE 0xE0
+#define INS_DELETE 0xE4
+#define INS_GET_CHALLENGE 0x84
+
+#define ALGREF_RSA_PKCS1 0x01
+#define ALGREF_RSA_PSS 0x02
+#define ALGREF_ECDSA 0x03
+
+#define SW_OK 0x9000
+#define SW_PIN_BLOCKED 0x6983
+#define SW_CONDITIONS 0x6985
+
+#define SELECT_RESP_MAX 1024
+#define PIN_MAX 255
+
+static const struct vnp_sw_entry vntoken_sw[] = {
+	{ 0x6283, 0xFFFF, VNP_E_TERMINATED, "applet terminated (unblock counter spent)" },
+	{ 0x6581, 0xFFFF, VNP_E_MEMORY_FAILURE, "token state could not be saved" },
+	{ 0x6F00, 0xFFFF, VNP_E_CARD, "applet internal error" },
+	{ 0, 0, 0, NULL },
+};
+
+/* Per-card volatile state. The security environment mirrors the last MSE SET the card
+ * accepted; it is forgotten whenever the applet is (re-)selected. */
+struct vntoken_state {
+	bool env_valid;
+	uint8_t env_key, env_alg, env_hash;
+	uint16_t env_salt;
+	unsigned max_tries;
+};
+
+static struct vntoken_state *state(struct vnp_card *card)
+{
+	if (!card->drv_data)
+		card->drv_data = calloc(1, sizeof(struct vntoken_state));
+	return card->drv_data;
+}
+
+static void apdu_init(struct vnp_apdu *a, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2)
+{
+	memset(a, 0, sizeof(*a));
+	a->cla = cla;
+	a->ins = ins;
+	a->p1 = p1;
+	a->p2 = p2;
+}
+
+static int run(struct vnp_card *card, struct vnp_apdu *a)
+{
+	return vnp_apdu_run(&card->io, a, vntoken_sw);
+}
+
+static int vntoken_probe(struct vnp_card *card, struct vnp_token_info *ret_info)
+{
+	struct vntoken_state *st;
+	struct vnp_token_info info;
+	struct vnp_apdu a;
+	uint8_t *buf = NULL;
+	bool began = false;
+	int rv;
+
+	st = state(card);
+	if (!st)
+		return VNP_E_NOMEM;
+	st->env_valid = false;
+	buf = malloc(SELECT_RESP_MAX);
+	if (!buf) {
+		rv = VNP_E_NOMEM;
+		goto out;
+	}
+	rv = vnp_card_begin(card);
+	if (rv)
+		goto out;
+	began = true;
+	apdu_init(&a, CLA_ISO, INS_SELECT, 0x04, 0x00);
+	a.data = vntoken_aid;
+	a.lc = sizeof(vntoken_aid);
+	a.le = 256;
+	a.resp = buf;
+	a.resp_cap = SELECT_RESP_MAX;
+	rv = run(card, &a);
+	if (rv)
+		goto out;
+	rv = vnp_vntoken_parse_caps(buf, a.resp_len, &info);
+	if (rv)
+		goto out;
+	if (info.version_major != 1) {
+		vnp_warn("%s: vntoken applet version %u.%u not supported", card->io.who,
+			 info.version_major, info.version_minor);
+		rv = VNP_E_NOT_SUPPORTED;
+		goto out;
+	}
+	card->io.card_extended = info.extended;
+	card->io.card_max_cmd_data = info.max_cmd_data;
+	card->io.card_max_resp_data = info.max_resp_data;
+	st->max_tries = info.user_pin.max_tries;
+	if (ret_info)
+		*ret_info = info;
+out:
+	if (began)
+		vnp_card_end(card);
+	free(buf);
+	return rv;
+}
+
+static void vntoken_release(struct vnp_card *card)
+{
+	free(card->drv_data);
+	card->drv_data = NULL;
+}
+
+/* One data-out command in its own transaction; the answer goes to resp. */
+static int simple(struct vnp_card *card, struct vnp_apdu *a)
+{
+	int rv = vnp_card_begin(card);
+
+	if (rv)
+		return rv;
+	rv = run(card, a);
+	vnp_card_end(card);
+	return rv;
+}
+
+static int vntoken_read_dir(struct vnp_card *card, struct vnp_dir **ret)
+{
+	struct vnp_apdu a;
+	uint8_t *buf;
+	int rv;
+
+	if (!ret)
+		return VNP_E_ARGS;
+	buf = malloc(VNP_LE_MAX);
+	if (!buf)
+		return VNP_E_NOMEM;
+	apdu_init(&a, CLA_PROP, INS_GET_DIRECTORY, 0x01, 0x00);
+	a.le = VNP_LE_MAX;
+	a.resp = buf;
+	a.resp_cap = VNP_LE_MAX;
+	rv = simple(card, &a);
+	if (rv == VNP_OK)
+		rv = vnp_vntoken_parse_dir(buf, a.resp_len, ret);
+	free(buf);
+	return rv;
+}
+
+static int vntoken_read_object(struct vnp_card *card, const struct vnp_obj *obj, uint8_t **ret,
+			       size_t *ret_len)
+{
+	struct vnp_apdu a;
+	uint8_t *buf, *val = NULL;
+	int rv;
+
+	if (!obj || !ret || !ret_len || obj->kind == VNP_OBJ_KEY)
+		return VNP_E_ARGS;
+	buf = malloc(VNP_LE_MAX);
+	if (!buf)
+		return VNP_E_NOMEM;
+	/* One extended APDU when both sides take it; else 256 and 61xx (vnp_apdu_transmit). */
+	apdu_init(&a, CLA_PROP, INS_READ_OBJECT, obj->ref, 0x00);
+	a.le = VNP_LE_MAX;
+	a.resp = buf;
+	a.resp_cap = VNP_LE_MAX;
+	rv = simple(card, &a);
+	if (rv)
+		goto out;
+	val = malloc(a.resp_len ? a.resp_len : 1);
+	if (!val) {
+		rv = VNP_E_NOMEM;
+		goto out;
+	}
+	memcpy(val, buf, a.resp_len);
+	*ret = val;
+	*ret_len = a.resp_len;
+out:
+	if (obj->private_obj)
+		vnp_wipe(buf, VNP_LE_MAX);
+	free(buf);
+	return rv;
+}
+
+static int vntoken_pin_status(struct vnp_card *card, unsigned pin_ref, struct vnp_pin_info *ret)
+{
+	struct vntoken_state *st = state(card);
+	struct vnp_pin_info info;
+	struct vnp_apdu a;
+	int rv;
+
+	if (!ret || pin_ref > 0xFF)
+		return VNP_E_ARGS;
+	if (!st)
+		return VNP_E_NOMEM;
+	memset(&info, 0, sizeof(info));
+	info.tries_left = -1;
+	info.max_tries = st->max_tries;
+	apdu_init(&a, CLA_ISO, INS_VERIFY, 0x00, (uint8_t)pin_ref);
+	rv = simple(card, &a);
+	if (rv == VNP_OK) {
+		info.verified = true;
+		/* the counter is back at its maximum after a correct PIN */
+		if (st->max_tries)
+			info.tries_left = (int)st->max_tries;
+	} else if (vnp_sw_tries_left(a.sw) >= 0) {
+		info.tries_left = vnp_sw_tries_left(a.sw);
+		rv = VNP_OK;
+	} else if (a.sw == SW_PIN_BLOCKED) {
+		info.tries_left = 0;
+		rv = VNP_OK;
+	}
+	if (rv == VNP_OK)
+		*ret = info;
+	return rv;
+}
+
+/* Tries left as the card reported them for a failed VERIFY / CHANGE REFERENCE DATA. */
+static int tries_from_sw(uint16_t sw)
+{
+	if (sw == SW_PIN_BLOCKED)
+		return 0;
+	return vnp_sw_tries_left(sw);
+}
+
+static int vntoken_verify(struct vnp_card *card, unsigned pin_ref, const uint8_t *pin,
+			  size_t len, int *ret_tries_left)
+{
+	struct vnp_apdu a;
+	int rv;
+
+	if (!pin || len == 0 || len > PIN_MAX || pin_ref > 0xFF)
+		return VNP_E_ARGS;
+	apdu_init(&a, CLA_ISO, INS_VERIFY, 0x00, (uint8_t)pin_ref);
+	a.data = pin;
+	a.lc = len;
+	a.flags = VNP_APDU_SENSITIVE;
+	rv = simple(card, &a);
+	if (ret_tries_left)
+		*ret_tries_left = rv == VNP_OK ? -1 : tries_from_sw(a.sw);
+	return rv;
+}
+
+static int vntoken_logout(struct vnp_card *card, unsigned pin_ref)
+{
+	struct vnp_apdu a;
+
+	if (pin_ref > 0xFF)
+		return VNP_E_ARGS;
+	apdu_init(&a, CLA_ISO, INS_VERIFY, 0xFF, (uint8_t)pin_ref);
+	return simple(card, &a);
+}
+
+static int vntoken_change_pin(struct vnp_card *card, unsigned pin_ref, const uint8_t *old_pin,
+			      size_t old_len, const uint8_t *new_pin, size_t new_len,
+			      int *ret_tries_left)
+{
+	uint8_t data[1 + PIN_MAX + PIN_MAX];
+	struct vnp_apdu a;
+	int rv;
+
+	if (!old_pin || !new_pin || !old_len || !new_len || old_len > PIN_MAX ||
+	    new_len > PIN_MAX || pin_ref > 0xFF)
+		return VNP_E_ARGS;
+	/* data: len(old) || old || new */
+	data[0] = (uint8_t)old_len;
+	memcpy(data + 1, old_pin, old_len);
+	memcpy(data + 1 + old_len, new_pin, new_len);
+	apdu_init(&a, CLA_ISO, INS_CHANGE_REF, 0x00, (uint8_t)pin_ref);
+	a.data = data;
+	a.lc = 1 + old_len + new_len;
+	a.flags = VNP_APDU_SENSITIVE;
+	rv = simple(card, &a);
+	if (ret_tries_left)
+		*ret_tries_left = rv == VNP_OK ? -1 : tries_from_sw(a.sw);
+	vnp_wipe(data, sizeof(data));
+	return rv;
+}
+
+static int vntoken_generate_key(struct vnp_card *card, const struct vnp_keygen *req,
+				struct vnp_obj *ret)
+{
+	struct vnp_buf b;
+	struct vnp_apdu a;
+	struct vnp_tlv t;
+	uint8_t *buf = NULL;
+	size_t mark, label_len;
+	int rv;
+
+	if (!req || !ret || req->id_len > VNP_ID_MAX)
+		return VNP_E_ARGS;
+	label_len = strnlen(req->label, sizeof(req->label));
+	vnp_buf_init(&b);
+	mark = vnp_tlv_open(&b, VNT_TAG_KEY);
+	vnp_tlv_put_uint(&b, 0x81, (uint32_t)req->alg, 1);
+	vnp_tlv_put(&b, 0x82, req->id, req->id_len);
+	vnp_tlv_put(&b, 0x83, req->label, label_len);
+	vnp_tlv_put_uint(&b, 0x84,
+			 ((req->usage & VNP_USAGE_SIGN) ? 0x01u : 0) |
+				 ((req->usage & VNP_USAGE_DECRYPT) ? 0x02u : 0),
+			 1);
+	vnp_tlv_put_uint(&b, 0x88, (req->key_flags & VNP_KEY_ALWAYS_AUTH) ? 0x01u : 0, 1);
+	vnp_tlv_close(&b, mark);
+	buf = malloc(VNP_LE_MAX);
+	if (b.failed || !buf) {
+		rv = VNP_E_NOMEM;
+		goto out;
+	}
+	apdu_init(&a, CLA_ISO, INS_GENERATE, 0x00, 0x00);
+	a.data = b.p;
+	a.lc = b.len;
+	a.le = VNP_LE_MAX;
+	a.resp = buf;
+	a.resp_cap = VNP_LE_MAX;
+	rv = simple(card, &a);
+	if (rv)
+		goto out;
+	rv = vnp_tlv_find(buf, a.resp_len, VNT_TAG_KEY, &t);
+	if (rv == VNP_E_NOT_FOUND)
+		rv = VNP_E_MALFORMED;
+	if (rv)
+		goto out;
+	rv = vnp_vntoken_parse_key(t.value, t.len, ret);
+	if (rv == VNP_E_NOT_SUPPORTED)
+		rv = VNP_E_MALFORMED;
+out:
+	free(buf);
+	vnp_buf_free(&b);
+	return rv;
+}
+
+/* MSE SET (00 22 41 B6) for key and scheme, unless the card already holds it. */
+static int set_env(struct vnp_card *card, struct vntoken_state *st, uint8_t key, uint8_t alg,
+		   uint8_t hash, uint16_t salt)
+{
+	uint8_t data[16];
+	struct vnp_apdu a;
+	size_t n = 0;
+	int rv;
+
+	if (st->env_valid && st->env_key == key && st->env_alg == alg && st->env_hash == hash &&
+	    st->env_salt == salt)
+		return VNP_OK;
+	st->env_valid = false;
+	data[n++] = 0x84;
+	data[n++] = 0x01;
+	data[n++] = key;
+	data[n++] = 0x80;
+	data[n++] = 0x01;
+	data[n++] = alg;
+	if (alg == ALGREF_RSA_PSS) {
+		data[n++] = 0x81;
+		data[n++] = 0x01;
+		data[n++] = hash;
+		data[n++] = 0x85;
+		data[n++] = 0x02;
+		data[n++] = (uint8_t)(salt >> 8);
+		data[n++] = (uint8_t)salt;
+	}
+	apdu_init(&a, CLA_ISO, INS_MSE, 0x41, 0xB6);
+	a.data = data;
+	a.lc = n;
+	rv = run(card, &a);
+	if (rv)
+		return rv;
+	st->env_valid = true;
+	st->env_key = key;
+	st->env_alg = alg;
+	st->env_hash = hash;
+	st->env_salt = salt;
+	return VNP_OK;
+}
+
+static int pso_cds(struct vnp_card *card, const uint8_t *in, size_t in_len, uint8_t *out,
+		   size_t cap, size_t *ret_len, uint16_t *ret_sw)
+{
+	struct vnp_apdu a;
+	int rv;
+
+	apdu_init(&a, CLA_ISO, INS_PSO, 0x9E, 0x9A);
+	a.data = in;
+	a.lc = in_len;
+	a.le = VNP_LE_MAX;
+	a.resp = out;
+	a.resp_cap = cap;
+	rv = run(card, &a);
+	*ret_sw = a.sw;
+	if (rv == VNP_OK)
+		*ret_len = a.resp_len;
+	return rv;
+}
+
+static int vntoken_sign(struct vnp_card *card, const struct vnp_obj *key,
+			const struct vnp_sign_params *params, const uint8_t *in, size_t in_len,
+			uint8_t *out, size_t *out_len)
+{
+	struct vntoken_state *st = state(card);
+	uint8_t alg, hash = 0;
+	uint16_t salt = 0, sw = 0;
+	bool began = false, had_env;
+	size_t len = 0;
+	int rv;
+
+	if (!key || !params || !in || !in_len || !out || !out_len || key->kind != VNP_OBJ_KEY)
+		return VNP_E_ARGS;
+	if (!st)
+		return VNP_E_NOMEM;
+	switch (params->scheme) {
+	case VNP_SIG_RSA_PKCS1:
+		alg = ALGREF_RSA_PKCS1;
+		break;
+	case VNP_SIG_RSA_PSS:
+		/* APPLET.md: one hash names both the message hash and MGF1. */
+		if (params->pss_hash == VNP_HASH_NONE || params->pss_mgf1_hash != params->pss_hash)
+			return VNP_E_NOT_SUPPORTED;
+		alg = ALGREF_RSA_PSS;
+		hash = (uint8_t)params->pss_hash; /* hash references equal enum vnp_hash */
+		salt = params->pss_salt_len;
+		break;
+	case VNP_SIG_ECDSA:
+		alg = ALGREF_ECDSA;
+		break;
+	default:
+		return VNP_E_NOT_SUPPORTED;
+	}
+
+	rv = vnp_card_begin(card);
+	if (rv)
+		goto out;
+	began = true;
+	had_env = st->env_valid;
+	rv = set_env(card, st, key->ref, alg, hash, salt);
+	if (rv)
+		goto out;
+	had_env = had_env && st->env_valid;
+	rv = pso_cds(card, in, in_len, out, *out_len, &len, &sw);
+	if (rv == VNP_E_CONDITIONS && sw == SW_CONDITIONS && had_env) {
+		/* The card lost the environment we thought it held: set it again, once. */
+		vnp_log(VNP_LOG_CARD, "%s: security environment lost, MSE SET again",
+			card->io.who);
+		st->env_valid = false;
+		rv = set_env(card, st, key->ref, alg, hash, salt);
+		if (rv)
+			goto out;
+		rv = pso_cds(card, in, in_len, out, *out_len, &len, &sw);
+	}
+	if (rv == VNP_OK)
+		*out_len = len;
+out:
+	if (began)
+		vnp_card_end(card);
+	return rv;
+}
+
+static int vntoken_write_object(struct vnp_card *card, const struct vnp_obj *meta,
+				const uint8_t *value, size_t len, uint8_t *ret_ref)
+{
+	uint8_t resp[16];
+	struct vnp_buf b;
+	struct vnp_apdu a;
+	struct vnp_tlv t;
+	uint32_t ref;
+	int rv;
+
+	if (!meta || (!value && len) || !ret_ref || meta->id_len > VNP_ID_MAX)
+		return VNP_E_ARGS;
+	if (meta->kind != VNP_OBJ_CERT && meta->kind != VNP_OBJ_DATA)
+		return VNP_E_ARGS;
+	vnp_buf_init(&b);
+	vnp_tlv_put_uint(&b, 0x80, meta->kind == VNP_OBJ_CERT ? VNT_TAG_CERT : VNT_TAG_DATA, 1);
+	if (meta->id_len)
+		vnp_tlv_put(&b, 0x82, meta->id, meta->id_len);
+	vnp_tlv_put(&b, 0x83, meta->label, strnlen(meta->label, sizeof(meta->label)));
+	if (meta->kind == VNP_OBJ_DATA)
+		vnp_tlv_put(&b, 0x89, meta->application,
+			    strnlen(meta->application, sizeof(meta->application)));
+	vnp_tlv_put_uint(&b, 0x8B, meta->private_obj ? 0x01 : 0x00, 1);
+	vnp_tlv_put(&b, 0x8C, value, len);
+	if (b.failed) {
+		rv = VNP_E_NOMEM;
+		goto out;
+	}
+	if (b.len > 0xFFFF) {
+		rv = VNP_E_RANGE;
+		goto out;
+	}
+	apdu_init(&a, CLA_PROP, INS_CREATE, 0x00, 0x00);
+	a.data = b.p;
+	a.lc = b.len;
+	a.le = 256;
+	a.resp = resp;
+	a.resp_cap = sizeof(resp);
+	rv = simple(card, &a);
+	if (rv)
+		goto out;
+	rv = vnp_tlv_find(resp, a.resp_len, 0x80, &t);
+	if (rv == VNP_OK)
+		rv = t.len == 1 ? vnp_tlv_uint(&t, &ref) : VNP_E_MALFORMED;
+	else if (rv == VNP_E_NOT_FOUND)
+		rv = VNP_E_MALFORMED;
+	if (rv == VNP_OK)
+		*ret_ref = (uint8_t)ref;
+out:
+	vnp_buf_free(&b);
+	return rv;
+}
+
+static int vntoken_delete_object(struct vnp_card *card, const struct vnp_obj *obj)
+{
+	struct vnp_apdu a;
+
+	if (!obj)
+		return VNP_E_ARGS;
+	apdu_init(&a, CLA_PROP, INS_DELETE, obj->ref, 0x00);
+	return simple(card, &a);
+}
+
+static int vntoken_get_random(struct vnp_card *card, uint8_t *buf, size_t len)
+{
+	struct vnp_apdu a;
+	size_t off = 0, n;
+	int rv;
+
+	if (!buf && len)
+		return VNP_E_ARGS;
+	rv = vnp_card_begin(card);
+	if (rv)
+		return rv;
+	while (off < len) {
+		n = VNP_MIN(len - off, 256u);
+		apdu_init(&a, CLA_ISO, INS_GET_CHALLENGE, 0x00, 0x00);
+		a.le = n;
+		a.resp = buf + off;
+		a.resp_cap = n;
+		rv = run(card, &a);
+		if (rv == VNP_OK && a.resp_len != n)
+			rv = VNP_E_MALFORMED;
+		if (rv)
+			break;
+		off += n;
+	}
+	vnp_card_end(card);
+	return rv;
+}
+
+const struct vnp_card_driver vnp_driver_vntoken = {
+	.name = "vntoken",
+	.probe = vntoken_probe,
+	.release = vntoken_release,
+	.read_dir = vntoken_read_dir,
+	.read_object = vntoken_read_object,
+	.pin_status = vntoken_pin_status,
+	.verify = vntoken_verify,
+	.logout = vntoken_logout,
+	.change_pin = vntoken_change_pin,
+	.generate_key = vntoken_generate_key,
+	.sign = vntoken_sign,
+	.write_object = vntoken_write_object,
+	.delete_object = vntoken_delete_object,
+	.get_random = vntoken_get_random,
+};
