@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -24,12 +25,18 @@ struct vtoken_slot {
 	char state[PATH_MAX];
 	bool last_present;
 	uint32_t events;
+	/* list() powers the card on only when the state file changed since the last probe */
+	bool probed;
+	bool last_present_probe;
+	struct stat probed_st;
+	uint8_t atr[VNP_ATR_MAX];
+	size_t atr_len;
 };
 
 struct vnp_backend {
 	void *dl;
 	const struct vnp_vtoken_plugin *plugin;
-	pthread_mutex_t lock; /* guards slots[].last_present / events */
+	pthread_mutex_t lock; /* guards slots[] presence, events and probe cache */
 	unsigned n;
 	struct vtoken_slot slots[VNP_CONF_MAX_VTOKENS];
 };
@@ -123,6 +130,44 @@ static int power_on(struct vnp_backend *be, unsigned idx, struct vnp_vcard **ret
 	return rv < 0 ? rv : VNP_OK;
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Presence and ATR of slot idx: the state file exists and the plugin powers the card on.
+ * Called with be->lock held; the plugin is asked again only when the file changed. */
+static void probe_locked(struct vnp_backend *be, unsigned idx, struct vnp_reader_state *st)
+{
+	struct vtoken_slot *slot = &be->slots[idx];
+	struct vnp_vcard *card = NULL;
+	struct stat sb;
+
+	if (stat(slot->state, &sb) != 0) {
+		slot->probed = false;
+		return;
+	}
+	if (!slot->probed || !same_file(&sb, &slot->probed_st)) {
+		slot->atr_len = 0;
+		slot->probed = true;
+		slot->probed_st = sb;
+		slot->last_present_probe = false;
+		if (be->plugin->open(slot->state, &card) == VNP_OK) {
+			uint8_t atr[VNP_ATR_MAX + 32];
+			size_t n = be->plugin->atr(card, atr);
+
+			slot->atr_len = n > VNP_ATR_MAX ? VNP_ATR_MAX : n;
+			memcpy(slot->atr, atr, slot->atr_len);
+			slot->last_present_probe = true;
+			be->plugin->close(card);
+		}
+	}
+	st->card_present = slot->last_present_probe;
+	memcpy(st->atr, slot->atr, slot->atr_len);
+	st->atr_len = st->card_present ? slot->atr_len : 0;
+}
+
 static int vt_list(struct vnp_backend *be, struct vnp_reader_state *out, size_t max,
 		   size_t *ret_count)
 {
@@ -130,20 +175,13 @@ static int vt_list(struct vnp_backend *be, struct vnp_reader_state *out, size_t 
 
 	if (!be || !ret_count || (max && !out))
 		return VNP_E_ARGS;
+	pthread_mutex_lock(&be->lock);
 	for (unsigned i = 0; i < be->n && count < max; i++) {
 		struct vnp_reader_state *st = &out[count++];
-		struct vnp_vcard *card = NULL;
 
 		memset(st, 0, sizeof(*st));
 		snprintf(st->name, sizeof(st->name), VTOKEN_NAME_PREFIX "%u", i);
-		if (power_on(be, i, &card) == VNP_OK) {
-			st->card_present = true;
-			st->atr_len = be->plugin->atr(card, st->atr);
-			if (st->atr_len > VNP_ATR_MAX)
-				st->atr_len = VNP_ATR_MAX;
-			be->plugin->close(card);
-		}
-		pthread_mutex_lock(&be->lock);
+		probe_locked(be, i, st);
 		if (st->card_present != be->slots[i].last_present) {
 			be->slots[i].last_present = st->card_present;
 			be->slots[i].events++;
@@ -151,8 +189,8 @@ static int vt_list(struct vnp_backend *be, struct vnp_reader_state *out, size_t 
 				st->card_present ? "inserted" : "removed");
 		}
 		st->event_count = be->slots[i].events;
-		pthread_mutex_unlock(&be->lock);
 	}
+	pthread_mutex_unlock(&be->lock);
 	*ret_count = count;
 	return VNP_OK;
 }

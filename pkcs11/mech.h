@@ -40,8 +40,10 @@ CK_RV vnp_sigctx_update(struct vnp_sigctx *ctx, const uint8_t *data, size_t len)
 
 /* Finish the host part: the bytes the card signs and the card parameters. For SHA*_RSA_PKCS
  * the DigestInfo; for PSS mechanisms the hash; for ECDSA the hash (raw CKM_ECDSA: the data
- * as given). *out_len: capacity on entry (>= 128 is always enough), length on return.
- * CKR_DATA_LEN_RANGE when raw input has the wrong length. */
+ * as given). *out_len: capacity on entry, length on return. 128 is enough for every
+ * mechanism but raw CKM_RSA_PKCS (up to k - 11 bytes); VNP_RSA_MAX_BYTES is always enough.
+ * CKR_BUFFER_TOO_SMALL (*out_len set to the length needed); CKR_DATA_LEN_RANGE when raw
+ * input has the wrong length. May be called more than once; vnp_sigctx_verify may follow. */
 CK_RV vnp_sigctx_card_input(struct vnp_sigctx *ctx, uint8_t *out, size_t *out_len,
 			    struct vnp_sign_params *ret_params);
 

@@ -67,7 +67,8 @@ enum vnp_key_alg vnp_ec_params_alg(const uint8_t *der, size_t len)
 			return c->alg;
 		/* PrintableString or UTF8String holding the curve name */
 		if ((der[0] == 0x13 || der[0] == 0x0c) &&
-		    (name_is(der + 2, len - 2, c->ossl_name) || name_is(der + 2, len - 2, c->nist_name)))
+		    (name_is(der + 2, len - 2, c->ossl_name) ||
+		     name_is(der + 2, len - 2, c->nist_name)))
 			return c->alg;
 	}
 	return VNP_ALG_NONE;
@@ -142,7 +143,8 @@ static EVP_PKEY *pubkey_to_evp(const struct vnp_pubkey *key)
 		type = "RSA";
 		n = BN_bin2bn(key->modulus, (int)key->modulus_len, NULL);
 		e = BN_bin2bn(key->exponent, (int)key->exponent_len, NULL);
-		if (n == NULL || e == NULL || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+		if (n == NULL || e == NULL ||
+		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
 		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
 			goto out;
 	} else if (c != NULL) {

@@ -244,9 +244,7 @@ static CK_RV finish(struct vnp_sigctx *ctx)
 {
 	unsigned int n = 0;
 
-	if (ctx->finished)
-		goto check;
-	if (ctx->md != NULL) {
+	if (!ctx->finished && ctx->md != NULL) {
 		if (!EVP_DigestFinal_ex(ctx->md, ctx->data, &n))
 			return CKR_GENERAL_ERROR;
 		ctx->data_len = n;
@@ -254,7 +252,6 @@ static CK_RV finish(struct vnp_sigctx *ctx)
 		ctx->md = NULL;
 	}
 	ctx->finished = true;
-check:
 	if (ctx->mech->kind == KIND_RSA_PSS && ctx->data_len != hash_desc_of(ctx->hash)->len)
 		return CKR_DATA_LEN_RANGE;
 	if (ctx->mech->kind == KIND_ECDSA && ctx->data_len == 0)
@@ -351,23 +348,35 @@ static bool setup_verify(struct vnp_sigctx *ctx, EVP_PKEY_CTX *pctx)
 	const struct hash_desc *h = hash_desc_of(ctx->hash);
 	const EVP_MD *md;
 
-	if (EVP_PKEY_verify_init(pctx) <= 0)
-		return false;
 	switch (ctx->mech->kind) {
 	case KIND_RSA_PKCS1:
-		/* no md: OpenSSL recovers the padded block and compares it with the input
-		 * (the DigestInfo or the raw data) byte for byte */
-		return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
+		/* no md: recover the padded block and compare it with the input (DigestInfo or
+		 * raw data) ourselves; EVP_PKEY_verify cannot take empty raw input */
+		return EVP_PKEY_verify_recover_init(pctx) > 0 &&
+		       EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0;
 	case KIND_RSA_PSS:
 		md = EVP_get_digestbyname(h->ossl_name);
-		return md != NULL && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
+		return md != NULL && EVP_PKEY_verify_init(pctx) > 0 &&
+		       EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
 		       EVP_PKEY_CTX_set_signature_md(pctx, md) > 0 &&
 		       EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) > 0 &&
 		       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)ctx->salt_len) > 0;
 	case KIND_ECDSA:
-		return true;
+		return EVP_PKEY_verify_init(pctx) > 0;
 	}
 	return false;
+}
+
+/* PKCS#1 v1.5 (RFC 8017 §8.2.2): the recovered block must be exactly tbs. */
+static bool pkcs1_verify(EVP_PKEY_CTX *pctx, const uint8_t *sig, size_t sig_len,
+			 const uint8_t *tbs, size_t tbs_len)
+{
+	uint8_t rec[VNP_RSA_MAX_BYTES];
+	size_t rec_len = sizeof(rec);
+
+	if (EVP_PKEY_verify_recover(pctx, rec, &rec_len, sig, sig_len) <= 0)
+		return false;
+	return rec_len == tbs_len && CRYPTO_memcmp(rec, tbs, tbs_len) == 0;
 }
 
 CK_RV vnp_sigctx_verify(struct vnp_sigctx *ctx, const uint8_t *sig, size_t sig_len)
@@ -377,7 +386,8 @@ CK_RV vnp_sigctx_verify(struct vnp_sigctx *ctx, const uint8_t *sig, size_t sig_l
 	size_t tbs_len = sizeof(tbs);
 	uint8_t *der = NULL;
 	const uint8_t *s = sig;
-	int der_len = 0, ok;
+	int der_len = 0;
+	bool ok;
 	CK_RV rv;
 
 	ERR_set_mark();
@@ -406,8 +416,11 @@ CK_RV vnp_sigctx_verify(struct vnp_sigctx *ctx, const uint8_t *sig, size_t sig_l
 		rv = CKR_GENERAL_ERROR;
 		goto out;
 	}
-	ok = EVP_PKEY_verify(pctx, s, sig_len, tbs, tbs_len);
-	rv = ok == 1 ? CKR_OK : CKR_SIGNATURE_INVALID;
+	if (ctx->mech->kind == KIND_RSA_PKCS1)
+		ok = pkcs1_verify(pctx, s, sig_len, tbs, tbs_len);
+	else
+		ok = EVP_PKEY_verify(pctx, s, sig_len, tbs, tbs_len) == 1;
+	rv = ok ? CKR_OK : CKR_SIGNATURE_INVALID;
 out:
 	OPENSSL_free(der);
 	EVP_PKEY_CTX_free(pctx);

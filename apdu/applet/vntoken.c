@@ -353,15 +353,16 @@ out:
 
 /* MSE SET (00 22 41 B6) for key and scheme, unless the card already holds it. */
 static int set_env(struct vnp_card *card, struct vntoken_state *st, uint8_t key, uint8_t alg,
-		   uint8_t hash, uint16_t salt)
+		   uint8_t hash, uint16_t salt, bool *ret_skipped)
 {
 	uint8_t data[16];
 	struct vnp_apdu a;
 	size_t n = 0;
 	int rv;
 
-	if (st->env_valid && st->env_key == key && st->env_alg == alg && st->env_hash == hash &&
-	    st->env_salt == salt)
+	*ret_skipped = st->env_valid && st->env_key == key && st->env_alg == alg &&
+		       st->env_hash == hash && st->env_salt == salt;
+	if (*ret_skipped)
 		return VNP_OK;
 	st->env_valid = false;
 	data[n++] = 0x84;
@@ -419,7 +420,7 @@ static int vntoken_sign(struct vnp_card *card, const struct vnp_obj *key,
 	struct vntoken_state *st = state(card);
 	uint8_t alg, hash = 0;
 	uint16_t salt = 0, sw = 0;
-	bool began = false, had_env;
+	bool began = false, skipped = false;
 	size_t len = 0;
 	int rv;
 
@@ -450,18 +451,16 @@ static int vntoken_sign(struct vnp_card *card, const struct vnp_obj *key,
 	if (rv)
 		goto out;
 	began = true;
-	had_env = st->env_valid;
-	rv = set_env(card, st, key->ref, alg, hash, salt);
+	rv = set_env(card, st, key->ref, alg, hash, salt, &skipped);
 	if (rv)
 		goto out;
-	had_env = had_env && st->env_valid;
 	rv = pso_cds(card, in, in_len, out, *out_len, &len, &sw);
-	if (rv == VNP_E_CONDITIONS && sw == SW_CONDITIONS && had_env) {
+	if (rv == VNP_E_CONDITIONS && sw == SW_CONDITIONS && skipped) {
 		/* The card lost the environment we thought it held: set it again, once. */
 		vnp_log(VNP_LOG_CARD, "%s: security environment lost, MSE SET again",
 			card->io.who);
 		st->env_valid = false;
-		rv = set_env(card, st, key->ref, alg, hash, salt);
+		rv = set_env(card, st, key->ref, alg, hash, salt, &skipped);
 		if (rv)
 			goto out;
 		rv = pso_cds(card, in, in_len, out, *out_len, &len, &sw);

@@ -16,6 +16,10 @@ extern "C" {
 #define CKF_INTERFACE_FORK_SAFE 0x00000001UL
 #endif
 
+#ifndef CKF_FIND_OBJECTS
+#define CKF_FIND_OBJECTS 0x00000040UL /* C_SessionCancel: the find operation */
+#endif
+
 #ifndef CKR_FUNCTION_REJECTED
 #define CKR_FUNCTION_REJECTED 0x00000200UL
 #endif

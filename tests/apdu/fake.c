@@ -29,9 +29,13 @@ size_t th_hex(const char *s, uint8_t *out, size_t cap)
 		if (*s == '{') {
 			char *e;
 			unsigned long cnt = strtoul(s + 1, &e, 10), i;
-			int hi, lo;
+			int hi = -1, lo = -1;
 
-			if (*e != ':' || (hi = nibble(e[1])) < 0 || (lo = nibble(e[2])) < 0)
+			if (*e == ':') {
+				hi = nibble(e[1]);
+				lo = hi >= 0 ? nibble(e[2]) : -1;
+			}
+			if (hi < 0 || lo < 0)
 				fail_msg("bad repeat in hex: %s", s);
 			uint8_t b = (uint8_t)(hi << 4 | lo);
 			bool inc = e[3] == '+';
@@ -146,4 +150,14 @@ void th_assert_done(const struct th_reader *r)
 	if (r->steps[r->pos].cmd)
 		fail_msg("transcript step %zu (%s) was never sent", r->pos, r->steps[r->pos].cmd);
 	assert_int_equal(r->begins, r->ends);
+}
+
+void th_assert_hex(const uint8_t *p, size_t avail, const char *hex)
+{
+	size_t n;
+	uint8_t *want = th_hex_alloc(hex, &n);
+
+	if (n > avail || memcmp(p, want, n) != 0)
+		fail_msg("bytes differ from %s", hex);
+	free(want);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "apdu.h"
+#include "compiler.h"
 #include "card.h"
 
 /* Hex with spaces; "{N:XX}" is N bytes of XX, "{N:XX+}" N bytes counting up from XX.
@@ -17,6 +18,9 @@
 size_t th_hex(const char *s, uint8_t *out, size_t cap);
 /* th_hex into a malloc'd buffer (caller frees). */
 uint8_t *th_hex_alloc(const char *s, size_t *ret_len);
+
+/* Fail unless the first bytes at p (avail bytes readable) equal hex. */
+void th_assert_hex(const uint8_t *p, size_t avail, const char *hex);
 
 /* One exchange: the command the driver must send, and the card's answer (with SW), or a
  * transport error (rv != 0). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A tiny stand-in for libvnpki-vtoken.so: a card that answers every command with its own
  * bytes followed by 90 00. FAKE_ABI overrides the ABI number (for the mismatch test). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,10 +18,19 @@ struct vnp_vcard {
 	int resets;
 };
 
+/* A state file that starts with "bad" does not power on. */
 static int fake_open(const char *state_path, struct vnp_vcard **ret)
 {
-	if (access(state_path, R_OK) != 0)
+	char head[4] = { 0 };
+	FILE *f = fopen(state_path, "r");
+
+	if (!f)
 		return VNP_E_IO;
+	if (fread(head, 1, 3, f) == 3 && !strcmp(head, "bad")) {
+		fclose(f);
+		return VNP_E_MALFORMED;
+	}
+	fclose(f);
 	*ret = calloc(1, sizeof(**ret));
 	return *ret ? 0 : VNP_E_NOMEM;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -164,6 +165,46 @@ static void test_apdu_plain(void **state)
 	free(text);
 }
 
+#define THREADS 4
+#define LINES 200
+
+static void *writer(void *arg)
+{
+	static const uint8_t pin[] = { 0x00, 0x20, 0x00, 0x80, 0x04, 0x39, 0x38, 0x37, 0x36 };
+
+	for (int i = 0; i < LINES; i++) {
+		vnp_log(VNP_LOG_CARD, "thread %ld line %d end", (long)(intptr_t)arg, i);
+		vnp_log_apdu("t", true, pin, sizeof(pin), true);
+	}
+	return NULL;
+}
+
+/* Lines from concurrent threads never interleave and every line has the prefix. */
+static void test_threads(void **state)
+{
+	pthread_t th[THREADS];
+	char *text, *save = NULL;
+	int lines = 0;
+
+	(void)state;
+	setenv("VNP_DEBUG", "card,apdu", 1);
+	vnp_log_setup(NULL, NULL);
+	reset_file();
+	for (long i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, writer, (void *)(intptr_t)i), 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	text = slurp();
+	assert_null(strstr(text, "39 38"));
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		assert_memory_equal(l, "vnpki[", 6);
+		assert_true(strstr(l, " end") || strstr(l, "t -> 00 20 00 80 04 <redacted 4 bytes>"));
+		lines++;
+	}
+	assert_int_equal(lines, 2 * THREADS * LINES);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_categories),
 		cmocka_unit_test(test_apdu_redaction),
 		cmocka_unit_test(test_apdu_plain),
+		cmocka_unit_test(test_threads),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -65,7 +65,7 @@ static void test_list_connect_transmit(void **state)
 	struct vnp_reader_state st[4];
 	struct vnp_reader_caps caps;
 	struct vnp_backend *be = NULL;
-	struct vnp_reader *r = NULL;
+	struct vnp_reader *r = NULL, *r2 = NULL;
 	uint8_t *resp = malloc(VNP_APDU_BUF_MAX);
 	uint8_t small[4], atr[VNP_ATR_MAX];
 	size_t n = 0, rlen, alen = sizeof(atr);
@@ -124,6 +124,27 @@ static void test_list_connect_transmit(void **state)
 		assert_int_not_equal(st[0].event_count, ev);
 		fclose(fopen(state0, "w"));
 	}
+	/* a state file the plugin refuses is no card; a repaired one is */
+	{
+		FILE *f = fopen(state0, "w");
+
+		assert_non_null(f);
+		fputs("bad state", f);
+		fclose(f);
+		assert_int_equal(ops->list(be, st, 4, &n), VNP_OK);
+		assert_false(st[0].card_present);
+		assert_int_equal(ops->connect(be, "vnpki virtual token 0", &r2, &caps),
+				 VNP_E_MALFORMED);
+		f = fopen(state0, "w");
+		assert_non_null(f);
+		fputs("good state, longer", f);
+		fclose(f);
+		assert_int_equal(ops->list(be, st, 4, &n), VNP_OK);
+		assert_true(st[0].card_present);
+		assert_int_equal(st[0].atr_len, 5);
+		assert_int_equal(ops->list(be, st, 4, &n), VNP_OK); /* cached */
+		assert_true(st[0].card_present);
+	}
 	ops->disconnect(r);
 	ops->close(be);
 	free(resp);
@@ -153,6 +174,7 @@ static void test_bad_abi(void **state)
 	struct vnp_backend *be = NULL;
 
 	(void)state;
+	assert_int_equal(access(cfg->vtoken_plugin, R_OK), 0); /* fails on the ABI, not the path */
 	assert_int_equal(vnp_reader_vtoken.open(cfg, &be), VNP_E_CONFIG);
 	assert_null(be);
 	free(cfg);

@@ -218,7 +218,7 @@ static int parse_ref_line(struct vnp_vt_data *d, const char *k, size_t klen, con
 static int parse_line(struct vnp_vt_data *d, const char *k, size_t klen, const char *v,
 		      size_t vlen, unsigned *seen)
 {
-	unsigned long n;
+	unsigned long n = 0;
 	int rv;
 
 	if (klen > 4 && (memcmp(k, "key.", 4) == 0 || memcmp(k, "obj.", 4) == 0))

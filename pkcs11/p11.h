@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Internal state of the Cryptoki front: one library context (struct vnp_lib) holding the
+ * backends, the slot table, the session table and the lock callbacks.
+ *
+ * Locking (STYLE.md §5): two levels, fixed order.
+ *  - module lock (lib.lock): slot table, session table, token objects and login state.
+ *    Every entry point takes it for the whole call (vnp_enter/vnp_leave), so entry
+ *    functions never race with C_CloseSession or a token being dropped.
+ *  - token lock (tok->lock): card I/O. Taken inside the module lock around each driver
+ *    call (vnp_token_io_begin/end), never the other way round.
+ * Functions ending in _locked need the module lock held.
+ *
+ * Handles: slot IDs are indexes into lib.slots (a reader keeps its slot for the life of
+ * the library, found by name); session and object handles come from library-wide
+ * counters and are never reused while the library stays initialised. */
+#ifndef VNP_P11_H
+#define VNP_P11_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vnpki/pkcs11v3.h"
+#include "vnpki/vnpki.h"
+#include "card.h"
+#include "config.h"
+#include "transport.h"
+
+struct vnp_sigctx;
+struct vnp_x509;
+
+/* One object as the application sees it. A key pair of the directory shows as two. */
+struct vnp_p11_obj {
+	CK_OBJECT_HANDLE handle;
+	CK_OBJECT_CLASS cls;
+	struct vnp_obj meta;     /* copy of the directory entry */
+	/* certificate and data values, read from the card when first needed */
+	bool value_loaded;
+	uint8_t *value;
+	size_t value_len;
+	struct vnp_x509 *x509;   /* certificates: parsed value (NULL when not X.509 we parse) */
+	uint8_t *spki;           /* CKA_PUBLIC_KEY_INFO, built when first asked */
+	size_t spki_len;
+};
+
+struct vnp_token {
+	void *lock;              /* token lock: card I/O */
+	struct vnp_card card;
+	struct vnp_token_info info;
+	uint32_t dir_counter;
+	struct vnp_p11_obj *objs;
+	size_t n_objs;
+	bool user_logged_in;
+	struct vnp_pin_info pin; /* user PIN counter as last learnt */
+	bool pin_known;
+	bool removed;            /* the card went away: vnp_slot_reap_locked drops the token */
+	uint64_t generation;
+};
+
+struct vnp_slot {
+	CK_SLOT_ID id;
+	unsigned backend;        /* index into lib.backends */
+	char name[VNP_READER_NAME_MAX];
+	bool attached;           /* the reader is listed now */
+	struct vnp_reader_state st;
+	struct vnp_token *tok;   /* the connected token, NULL when none */
+	bool unknown_card;       /* a card no driver knows: not retried until st.event_count moves */
+	uint32_t unknown_event;
+	bool event;              /* presence changed since the last C_WaitForSlotEvent */
+};
+
+enum vnp_op_kind { VNP_OP_NONE = 0, VNP_OP_SIGN, VNP_OP_VERIFY };
+
+struct vnp_op {
+	struct vnp_sigctx *ctx;
+	CK_OBJECT_HANDLE key;
+	bool multipart;          /* an Update was seen */
+	bool always_auth;        /* the key needs CKU_CONTEXT_SPECIFIC before each signature */
+	bool ctx_auth;           /* CKU_CONTEXT_SPECIFIC login done since SignInit */
+};
+
+struct vnp_session {
+	CK_SESSION_HANDLE handle;
+	CK_SLOT_ID slot_id;
+	uint64_t token_gen;
+	CK_FLAGS flags;
+	/* find */
+	bool find_active;
+	CK_OBJECT_HANDLE *found;
+	size_t n_found, found_pos;
+	bool sign_active, verify_active;
+	struct vnp_op sign, verify;
+};
+
+struct vnp_backend_ent {
+	const struct vnp_reader_ops *ops;
+	struct vnp_backend *be;
+};
+
+struct vnp_lock_ops {
+	CK_CREATEMUTEX create;
+	CK_DESTROYMUTEX destroy;
+	CK_LOCKMUTEX lock;
+	CK_UNLOCKMUTEX unlock;
+};
+
+struct vnp_lib {
+	_Atomic bool initialized;
+	pid_t pid;
+	struct vnp_lock_ops lk;
+	void *lock;              /* module lock */
+	struct vnp_config cfg;
+	struct vnp_backend_ent backends[2];
+	unsigned n_backends;
+	struct vnp_slot **slots;
+	size_t n_slots;
+	struct vnp_session **sessions;
+	size_t n_sessions;
+	CK_SESSION_HANDLE next_session;
+	CK_OBJECT_HANDLE next_object;
+	uint64_t next_generation;
+};
+
+/* The library context: the module's only global state. */
+extern struct vnp_lib vnp_lib;
+
+/* ---- general.c ---- */
+/* Check that the library is initialised in this process and take the module lock.
+ * CKR_OK (locked) or CKR_CRYPTOKI_NOT_INITIALIZED (not locked; also in a forked child). */
+CK_RV vnp_enter(void);
+/* Release the module lock taken by vnp_enter; returns rv. */
+CK_RV vnp_leave(CK_RV rv);
+/* Create/destroy/lock/unlock a mutex with the callbacks chosen at C_Initialize. */
+CK_RV vnp_mutex_new(void **ret);
+void vnp_mutex_free(void *m);
+void vnp_mutex_lock(void *m);
+void vnp_mutex_unlock(void *m);
+
+/* ---- rv.c ---- */
+/* Map an enum vnp_rv to a CK_RV; callers override where context matters. */
+CK_RV vnp_ck_rv(int rv);
+/* "CKR_PIN_INCORRECT" or "0x..." (static buffer per thread). */
+const char *vnp_ckr_name(CK_RV rv);
+/* Trace one call: "C_Xxx(args) = CKR_..." when VNP_LOG_P11 is on. */
+void vnp_trace(const char *fn, CK_RV rv, const char *fmt, ...) VNP_PRINTF(3, 4);
+
+/* ---- slot.c ---- */
+/* Re-list the readers of every backend, add new ones, update presence, and mark tokens
+ * whose card went away as removed (then reaped). Module lock held. */
+void vnp_slots_refresh_locked(void);
+/* The slot with id, or NULL. */
+struct vnp_slot *vnp_slot_get_locked(CK_SLOT_ID id);
+/* The connected token of slot, connecting (detect + read directory) when a card is
+ * present and none is connected yet. CKR_TOKEN_NOT_PRESENT, CKR_TOKEN_NOT_RECOGNIZED,
+ * CKR_DEVICE_ERROR, CKR_HOST_MEMORY. refresh: re-list readers first. */
+CK_RV vnp_slot_token_locked(struct vnp_slot *slot, bool refresh, struct vnp_token **ret);
+/* Drop the token of slot when marked removed: close its sessions, free it. */
+void vnp_slot_reap_locked(struct vnp_slot *slot);
+/* Free a token's memory (no card I/O beyond the driver's release of its own data when
+ * disconnect is true; with disconnect false the reader handle is only forgotten). */
+void vnp_token_free(struct vnp_token *tok, const struct vnp_reader_ops *ops, bool disconnect);
+/* Take / release the token lock around driver calls. vnp_token_io_end looks at the
+ * driver's result: a reset (card->reset_seen) drops the login state, a removal marks the
+ * token removed. Returns vrv. */
+void vnp_token_io_begin(struct vnp_token *tok);
+int vnp_token_io_end(struct vnp_token *tok, int vrv);
+/* Re-read the directory and rebuild the object list, keeping the handles of objects that
+ * are still there (matched by class and card reference). Token lock NOT held. */
+CK_RV vnp_token_reload_locked(struct vnp_token *tok);
+/* Refresh the user PIN counter with the driver's pin_status (spends no try). */
+CK_RV vnp_token_pin_refresh_locked(struct vnp_token *tok);
+
+/* ---- session.c ---- */
+/* The session with handle h, its slot and connected token. CKR_SESSION_HANDLE_INVALID. */
+CK_RV vnp_session_get_locked(CK_SESSION_HANDLE h, struct vnp_session **ret,
+			     struct vnp_slot **ret_slot, struct vnp_token **ret_tok);
+/* Close every session of slot (the token went away). */
+void vnp_sessions_close_slot_locked(CK_SLOT_ID id);
+/* Number of sessions (and read/write ones) on slot. */
+void vnp_sessions_count_locked(CK_SLOT_ID id, CK_ULONG *ret_all, CK_ULONG *ret_rw);
+/* End the session's operations (find, sign, verify). */
+void vnp_session_end_ops(struct vnp_session *s);
+void vnp_op_clear(struct vnp_op *op);
+/* Free all sessions (C_Finalize, fork child). */
+void vnp_sessions_free_all_locked(void);
+
+/* ---- object.c ---- */
+/* Build tok->objs from dir, keeping handles from old where class and ref match. */
+CK_RV vnp_objects_build(struct vnp_token *tok, const struct vnp_dir *dir);
+void vnp_objects_free(struct vnp_p11_obj *objs, size_t n);
+/* The object with handle h visible to the token's login state, or NULL. */
+struct vnp_p11_obj *vnp_object_get(struct vnp_token *tok, CK_OBJECT_HANDLE h);
+/* The object of class cls with card reference ref, or NULL. */
+struct vnp_p11_obj *vnp_object_by_ref(struct vnp_token *tok, CK_OBJECT_CLASS cls, uint8_t ref);
+
+/* ---- attr.c ---- */
+/* Template helpers. vnp_attr_find: the attribute of type in t, or NULL. */
+const CK_ATTRIBUTE *vnp_attr_find(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE type);
+/* Read a CK_BBOOL / CK_ULONG attribute: CKR_ATTRIBUTE_VALUE_INVALID on a wrong size. */
+CK_RV vnp_attr_bool(const CK_ATTRIBUTE *a, CK_BBOOL *ret);
+CK_RV vnp_attr_ulong(const CK_ATTRIBUTE *a, CK_ULONG *ret);
+/* CKR_ARGUMENTS_BAD for a NULL template with n > 0, CKR_ATTRIBUTE_VALUE_INVALID for a
+ * NULL pValue with a length. */
+CK_RV vnp_template_check(const CK_ATTRIBUTE *t, CK_ULONG n);
+/* C_GetAttributeValue rule for one attribute: NULL pValue → length; too small →
+ * CK_UNAVAILABLE_INFORMATION + CKR_BUFFER_TOO_SMALL; else copy. */
+CK_RV vnp_attr_out(CK_ATTRIBUTE *a, const void *val, size_t len);
+/* Copy src into dst (dst_len bytes) blank-padded, cutting only between UTF-8 characters. */
+void vnp_pad_utf8(CK_UTF8CHAR *dst, size_t dst_len, const char *src);
+
+/* ---- vendor.c ---- */
+extern const struct vnp_ext_functions vnp_ext_functions;
+
+/* ---- entry points (one group per file) ---- */
+CK_RV vnp_C_Initialize(CK_VOID_PTR pInitArgs);
+CK_RV vnp_C_Finalize(CK_VOID_PTR pReserved);
+CK_RV vnp_C_GetInfo_v2(CK_INFO_PTR pInfo);
+CK_RV vnp_C_GetInfo_v3(CK_INFO_PTR pInfo);
+
+CK_RV vnp_C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount);
+CK_RV vnp_C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo);
+CK_RV vnp_C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo);
+CK_RV vnp_C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList,
+			     CK_ULONG_PTR pulCount);
+CK_RV vnp_C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type,
+			     CK_MECHANISM_INFO_PTR pInfo);
+CK_RV vnp_C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
+		      CK_UTF8CHAR_PTR pLabel);
+CK_RV vnp_C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pReserved);
+
+CK_RV vnp_C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
+			CK_NOTIFY Notify, CK_SESSION_HANDLE_PTR phSession);
+CK_RV vnp_C_CloseSession(CK_SESSION_HANDLE hSession);
+CK_RV vnp_C_CloseAllSessions(CK_SLOT_ID slotID);
+CK_RV vnp_C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo);
+CK_RV vnp_C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
+		  CK_ULONG ulPinLen);
+CK_RV vnp_C_LoginUser(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
+		      CK_ULONG ulPinLen, CK_UTF8CHAR_PTR pUsername, CK_ULONG ulUsernameLen);
+CK_RV vnp_C_Logout(CK_SESSION_HANDLE hSession);
+CK_RV vnp_C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen);
+CK_RV vnp_C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulOldLen,
+		   CK_UTF8CHAR_PTR pNewPin, CK_ULONG ulNewLen);
+CK_RV vnp_C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags);
+
+CK_RV vnp_C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
+			 CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phObject);
+CK_RV vnp_C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+		       CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
+		       CK_OBJECT_HANDLE_PTR phNewObject);
+CK_RV vnp_C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject);
+CK_RV vnp_C_GetObjectSize(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+			  CK_ULONG_PTR pulSize);
+CK_RV vnp_C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+			      CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount);
+CK_RV vnp_C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+			      CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount);
+CK_RV vnp_C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
+			    CK_ULONG ulCount);
+CK_RV vnp_C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
+			CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount);
+CK_RV vnp_C_FindObjectsFinal(CK_SESSION_HANDLE hSession);
+
+CK_RV vnp_C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+			    CK_ATTRIBUTE_PTR pPublicKeyTemplate, CK_ULONG ulPublicKeyAttributeCount,
+			    CK_ATTRIBUTE_PTR pPrivateKeyTemplate,
+			    CK_ULONG ulPrivateKeyAttributeCount, CK_OBJECT_HANDLE_PTR phPublicKey,
+			    CK_OBJECT_HANDLE_PTR phPrivateKey);
+
+CK_RV vnp_C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+		     CK_OBJECT_HANDLE hKey);
+CK_RV vnp_C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
+		 CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen);
+CK_RV vnp_C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen);
+CK_RV vnp_C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
+		      CK_ULONG_PTR pulSignatureLen);
+CK_RV vnp_C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+		       CK_OBJECT_HANDLE hKey);
+CK_RV vnp_C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
+		   CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen);
+CK_RV vnp_C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen);
+CK_RV vnp_C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature,
+			CK_ULONG ulSignatureLen);
+CK_RV vnp_C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR RandomData,
+			   CK_ULONG ulRandomLen);
+CK_RV vnp_C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULONG ulSeedLen);
+
+/* ---- unsupported.c: session-checked CKR_FUNCTION_NOT_SUPPORTED stubs ---- */
+/* Returns CKR_CRYPTOKI_NOT_INITIALIZED, CKR_SESSION_HANDLE_INVALID or
+ * CKR_FUNCTION_NOT_SUPPORTED, tracing fn. */
+CK_RV vnp_unsupported_session(const char *fn, CK_SESSION_HANDLE hSession);
+extern const CK_FUNCTION_LIST vnp_function_list_v2;
+extern const CK_FUNCTION_LIST_3_0 vnp_function_list_v3;
+
+#endif

@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The vntoken card driver against scripted transcripts (tools/vtoken/APPLET.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applet/vntoken_int.h"
+#include "fake.h"
+#include "rv.h"
+#include "tlv.h"
+
+#define SELECT "00 A4 04 00 08 F0 56 4E 50 4B 49 54 4B 00"
+#define CAPS                                                                               \
+	"6F 3A 80 02 01 00 81 08 01 02 03 04 05 06 07 08 82 02 08 00 83 02 04 00 84 01 05 " \
+	"85 04 01 02 11 12 86 07 54 65 73 74 20 56 54 87 04 00 00 00 2A 88 03 04 08 03 "   \
+	"89 02 03 05 8A 01 01"
+#define KEY_EC                                                                      \
+	"A0 5C 80 01 01 81 01 11 82 02 AB CD 83 04 73 69 67 6E 84 01 01 88 01 03 " \
+	"7F 49 43 86 41 04 {64:10+}"
+#define DIR                                                                                \
+	"71 81 AF 87 04 00 00 00 2A " KEY_EC                                               \
+	" A2 33 80 01 40 82 02 AB CD 83 04 63 65 72 74 8A 02 03 00 8D 20 {32:EE} "          \
+	"A1 14 80 01 80 83 03 63 66 67 89 03 61 70 70 8A 02 00 10 8B 01 01"
+
+static struct vnp_card card;
+static struct th_reader rd;
+
+static void start(const struct th_step *steps, bool extended)
+{
+	th_card_init(&card, &rd, steps, extended);
+}
+
+static void finish(void)
+{
+	th_assert_done(&rd);
+	if (card.drv && card.drv->release)
+		card.drv->release(&card);
+	else
+		vnp_driver_vntoken.release(&card);
+	assert_null(card.drv_data);
+	assert_false(card.in_transaction);
+}
+
+static void test_probe(void **state)
+{
+	static const struct th_step steps[] = { { SELECT, CAPS " 90 00" }, { NULL } };
+	struct vnp_token_info info;
+
+	(void)state;
+	start(steps, true);
+	card.io.card_extended = false;
+	assert_int_equal(vnp_card_detect(&card, &info), VNP_OK);
+	assert_ptr_equal(card.drv, &vnp_driver_vntoken);
+	assert_int_equal(info.version_major, 1);
+	assert_int_equal(info.version_minor, 0);
+	assert_int_equal(info.serial_len, 8);
+	th_assert_hex(info.serial, info.serial_len, "01 02 03 04 05 06 07 08");
+	assert_int_equal(info.max_cmd_data, 2048);
+	assert_int_equal(info.max_resp_data, 1024);
+	assert_true(info.extended);
+	assert_true(info.user_pin.initial);
+	assert_int_equal(info.algs, vnp_alg_bit(VNP_ALG_RSA2048) | vnp_alg_bit(VNP_ALG_RSA3072) |
+					    vnp_alg_bit(VNP_ALG_EC_P256) |
+					    vnp_alg_bit(VNP_ALG_EC_P384));
+	assert_string_equal(info.label, "Test VT");
+	assert_int_equal(info.counter, 42);
+	assert_int_equal(info.pin_min, 4);
+	assert_int_equal(info.pin_max, 8);
+	assert_int_equal(info.user_pin.max_tries, 3);
+	assert_int_equal(info.user_pin.tries_left, 3);
+	assert_int_equal(info.type, VNP_DEVICE_PKI_TOKEN);
+	assert_true(card.io.card_extended);
+	assert_int_equal(card.io.card_max_cmd_data, 2048);
+	assert_int_equal(card.io.card_max_resp_data, 1024);
+	assert_int_equal(card.io.stats.transactions, 1);
+	finish();
+}
+
+static void test_detect_unknown_card(void **state)
+{
+	static const struct th_step steps[] = { { SELECT, "6A 82" }, { NULL } };
+	static const struct th_step steps2[] = { { SELECT, "6E 00" }, { NULL } };
+	static const struct th_step steps3[] = { { SELECT, NULL, VNP_E_NO_CARD }, { NULL } };
+	struct vnp_token_info info;
+
+	(void)state;
+	start(steps, false);
+	assert_int_equal(vnp_driver_vntoken.probe(&card, &info), VNP_E_NOT_FOUND);
+	finish();
+	start(steps, false);
+	assert_int_equal(vnp_card_detect(&card, &info), VNP_E_NOT_SUPPORTED);
+	assert_null(card.drv);
+	finish();
+	start(steps2, false);
+	assert_int_equal(vnp_card_detect(&card, &info), VNP_E_NOT_SUPPORTED);
+	finish();
+	start(steps3, false);
+	assert_int_equal(vnp_card_detect(&card, &info), VNP_E_NO_CARD);
+	finish();
+}
+
+static void check_dir(const struct vnp_dir *d)
+{
+	const struct vnp_obj *k = &d->objs[0], *c = &d->objs[1], *o = &d->objs[2];
+
+	assert_int_equal(d->counter, 42);
+	assert_int_equal(d->count, 3);
+	assert_int_equal(k->kind, VNP_OBJ_KEY);
+	assert_int_equal(k->ref, 1);
+	assert_int_equal(k->pub.alg, VNP_ALG_EC_P256);
+	th_assert_hex(k->id, k->id_len, "AB CD");
+	assert_int_equal(k->id_len, 2);
+	assert_string_equal(k->label, "sign");
+	assert_int_equal(k->usage, VNP_USAGE_SIGN);
+	assert_int_equal(k->key_flags, VNP_KEY_ALWAYS_AUTH | VNP_KEY_LOCAL);
+	assert_int_equal(k->pub.ec_point_len, 65);
+	th_assert_hex(k->pub.ec_point, 65, "04 {64:10+}");
+	assert_int_equal(c->kind, VNP_OBJ_CERT);
+	assert_int_equal(c->ref, 0x40);
+	assert_string_equal(c->label, "cert");
+	assert_int_equal(c->length, 0x300);
+	assert_true(c->has_hash);
+	th_assert_hex(c->hash, 32, "{32:EE}");
+	assert_false(c->private_obj);
+	assert_int_equal(o->kind, VNP_OBJ_DATA);
+	assert_int_equal(o->ref, 0x80);
+	assert_string_equal(o->label, "cfg");
+	assert_string_equal(o->application, "app");
+	assert_int_equal(o->length, 16);
+	assert_true(o->private_obj);
+	assert_int_equal(o->id_len, 0);
+}
+
+static void test_read_dir_extended(void **state)
+{
+	static const struct th_step steps[] = {
+		{ "80 CA 01 00 00 00 00", DIR " 90 00" },
+		{ NULL },
+	};
+	struct vnp_dir *d = NULL;
+
+	(void)state;
+	start(steps, true);
+	assert_int_equal(vnp_driver_vntoken.read_dir(&card, &d), VNP_OK);
+	check_dir(d);
+	vnp_dir_free(d);
+	vnp_dir_free(NULL);
+	finish();
+}
+
+/* Short APDUs only: the directory comes in two pieces, 61xx and GET RESPONSE. */
+static void test_read_dir_short_chained(void **state)
+{
+	uint8_t dir[512];
+	size_t n = th_hex(DIR, dir, sizeof(dir));
+	char first[1024], second[1024];
+	size_t i, o;
+	struct th_step steps[] = {
+		{ "80 CA 01 00 00", first },
+		{ "00 C0 00 00 32", second },
+		{ NULL },
+	};
+	struct vnp_dir *d = NULL;
+
+	(void)state;
+	assert_int_equal(n, 178);
+	for (i = 0, o = 0; i < 128; i++)
+		o += (size_t)snprintf(first + o, sizeof(first) - o, "%02X", dir[i]);
+	snprintf(first + o, sizeof(first) - o, " 61 32");
+	for (i = 128, o = 0; i < n; i++)
+		o += (size_t)snprintf(second + o, sizeof(second) - o, "%02X", dir[i]);
+	snprintf(second + o, sizeof(second) - o, " 90 00");
+	start(steps, false);
+	assert_int_equal(vnp_driver_vntoken.read_dir(&card, &d), VNP_OK);
+	check_dir(d);
+	vnp_dir_free(d);
+	finish();
+}
+
+static void test_read_object(void **state)
+{
+	static const struct th_step ext[] = {
+		{ "80 B0 40 00 00 00 00", "{768:00+} 90 00" },
+		{ NULL },
+	};
+	static const struct th_step shrt[] = {
+		{ "80 B0 40 00 00", "{256:00+} 61 00" },
+		{ "00 C0 00 00 00", "{256:00+} 61 00" },
+		{ "00 C0 00 00 00", "{256:00+} 90 00" },
+		{ NULL },
+	};
+	struct vnp_obj obj = { .kind = VNP_OBJ_CERT, .ref = 0x40, .length = 768 };
+	uint8_t *val = NULL;
+	size_t len = 0;
+
+	(void)state;
+	start(ext, true);
+	assert_int_equal(vnp_driver_vntoken.read_object(&card, &obj, &val, &len), VNP_OK);
+	assert_int_equal(len, 768);
+	th_assert_hex(val, len, "{256:00+} {256:00+} {256:00+}");
+	free(val);
+	assert_int_equal(card.io.stats.apdus, 1);
+	finish();
+
+	start(shrt, false);
+	assert_int_equal(vnp_driver_vntoken.read_object(&card, &obj, &val, &len), VNP_OK);
+	assert_int_equal(len, 768);
+	th_assert_hex(val, len, "{256:00+} {256:00+} {256:00+}");
+	free(val);
+	assert_int_equal(card.io.stats.apdus, 3);
+	finish();
+}
+
+#define MSE_EC "00 22 41 B6 06 84 01 01 80 01 03"
+#define PSO_32 "00 2A 9E 9A 20 {32:01} 00"
+
+
+static void test_sign_mse_cached(void **state)
+{
+	static const struct th_step steps[] = {
+		{ MSE_EC, "90 00" },
+		{ PSO_32, "{64:55} 90 00" },
+		{ PSO_32, "{64:56} 90 00" },
+		/* PSS with SHA-256, salt 32: a new environment */
+		{ "00 22 41 B6 0D 84 01 01 80 01 02 81 01 03 85 02 00 20", "90 00" },
+		{ PSO_32, "{256:57} 90 00" },
+		{ NULL },
+	};
+	struct vnp_obj key = { .kind = VNP_OBJ_KEY, .ref = 1 };
+	struct vnp_sign_params ec = { .scheme = VNP_SIG_ECDSA };
+	struct vnp_sign_params pss = { .scheme = VNP_SIG_RSA_PSS, .pss_hash = VNP_HASH_SHA256,
+				       .pss_mgf1_hash = VNP_HASH_SHA256, .pss_salt_len = 32 };
+	uint8_t in[32], out[384];
+	size_t out_len;
+
+	(void)state;
+	memset(in, 1, sizeof(in));
+	start(steps, false);
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &ec, in, 32, out, &out_len), VNP_OK);
+	assert_int_equal(out_len, 64);
+	th_assert_hex(out, out_len, "{64:55}");
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &ec, in, 32, out, &out_len), VNP_OK);
+	th_assert_hex(out, out_len, "{64:56}");
+	assert_int_equal(card.io.stats.apdus, 3);
+	assert_int_equal(card.io.stats.by_ins[0x22], 1);
+	assert_int_equal(card.io.stats.by_ins[0x2A], 2);
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &pss, in, 32, out, &out_len), VNP_OK);
+	assert_int_equal(out_len, 256);
+	assert_int_equal(card.io.stats.by_ins[0x22], 2);
+	/* MGF1 hash different from the hash: the applet cannot do it, nothing is sent */
+	pss.pss_mgf1_hash = VNP_HASH_SHA1;
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &pss, in, 32, out, &out_len),
+			 VNP_E_NOT_SUPPORTED);
+	finish();
+}
+
+static void test_sign_env_lost(void **state)
+{
+	static const struct th_step steps[] = {
+		{ MSE_EC, "90 00" },
+		{ PSO_32, "{64:55} 90 00" },
+		/* the card forgot the environment: 6985, MSE again, PSO again */
+		{ PSO_32, "69 85" },
+		{ MSE_EC, "90 00" },
+		{ PSO_32, "{64:56} 90 00" },
+		/* a fresh MSE followed by 6985: the key cannot sign, no retry */
+		{ "00 22 41 B6 06 84 01 02 80 01 03", "90 00" },
+		{ PSO_32, "69 85" },
+		{ NULL },
+	};
+	struct vnp_obj key = { .kind = VNP_OBJ_KEY, .ref = 1 };
+	struct vnp_obj key2 = { .kind = VNP_OBJ_KEY, .ref = 2 };
+	struct vnp_sign_params ec = { .scheme = VNP_SIG_ECDSA };
+	uint8_t in[32], out[64];
+	size_t out_len;
+
+	(void)state;
+	memset(in, 1, sizeof(in));
+	start(steps, false);
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &ec, in, 32, out, &out_len), VNP_OK);
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &ec, in, 32, out, &out_len), VNP_OK);
+	th_assert_hex(out, out_len, "{64:56}");
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key2, &ec, in, 32, out, &out_len),
+			 VNP_E_CONDITIONS);
+	finish();
+}
+
+/* A reset seen at begin(): SELECT again inside the transaction, forget the environment. */
+static void test_reset_reselects(void **state)
+{
+	static const struct th_step steps[] = {
+		{ SELECT, CAPS " 90 00" },
+		{ MSE_EC, "90 00" },
+		{ PSO_32, "{64:55} 90 00" },
+		{ SELECT, CAPS " 90 00" },
+		{ MSE_EC, "90 00" },
+		{ PSO_32, "{64:56} 90 00" },
+		{ NULL },
+	};
+	struct vnp_obj key = { .kind = VNP_OBJ_KEY, .ref = 1 };
+	struct vnp_sign_params ec = { .scheme = VNP_SIG_ECDSA };
+	struct vnp_token_info info;
+	uint8_t in[32], out[64];
+	size_t out_len = sizeof(out);
+
+	(void)state;
+	memset(in, 1, sizeof(in));
+	start(steps, false);
+	assert_int_equal(vnp_card_detect(&card, &info), VNP_OK);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &ec, in, 32, out, &out_len), VNP_OK);
+	assert_false(card.reset_seen);
+	rd.begin_rv = VNP_E_CARD_RESET;
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &ec, in, 32, out, &out_len), VNP_OK);
+	assert_true(card.reset_seen);
+	assert_int_equal(rd.begins, 3);
+	finish();
+}
+
+static void test_nested_transactions(void **state)
+{
+	static const struct th_step steps[] = { { NULL } };
+
+	(void)state;
+	start(steps, false);
+	assert_int_equal(vnp_card_begin(&card), VNP_OK);
+	assert_int_equal(vnp_card_begin(&card), VNP_OK);
+	assert_true(card.in_transaction);
+	vnp_card_end(&card);
+	assert_true(card.in_transaction);
+	assert_int_equal(rd.ends, 0);
+	vnp_card_end(&card);
+	assert_false(card.in_transaction);
+	vnp_card_end(&card); /* unbalanced end is ignored */
+	assert_int_equal(rd.begins, 1);
+	assert_int_equal(rd.ends, 1);
+	rd.begin_rv = VNP_E_NO_CARD;
+	assert_int_equal(vnp_card_begin(&card), VNP_E_NO_CARD);
+	assert_false(card.in_transaction);
+	rd.ends++; /* the failed begin took no transaction */
+	finish();
+}
+
+static void test_verify(void **state)
+{
+	static const struct th_step steps[] = {
+		{ "00 20 00 81 04 31 32 33 34", "63 C2" },
+		{ "00 20 00 81 04 31 32 33 34", "69 83" },
+		{ "00 20 00 81 04 31 32 33 35", "90 00" },
+		{ "00 20 00 81", "63 C3" },
+		{ "00 20 00 81", "90 00" },
+		{ "00 20 00 81", "69 83" },
+		{ "00 20 FF 81", "90 00" },
+		{ "00 24 00 81 09 04 31 32 33 34 35 36 37 38", "63 C1" },
+		{ "00 24 00 81 09 04 31 32 33 34 35 36 37 38", "90 00" },
+		{ NULL },
+	};
+	struct vnp_pin_info pi;
+	int tries = 99;
+
+	(void)state;
+	start(steps, false);
+	assert_int_equal(vnp_driver_vntoken.verify(&card, VNP_PIN_USER, (const uint8_t *)"1234",
+						    4, &tries),
+			 VNP_E_PIN_INCORRECT);
+	assert_int_equal(tries, 2);
+	assert_int_equal(vnp_driver_vntoken.verify(&card, VNP_PIN_USER, (const uint8_t *)"1234",
+						    4, &tries),
+			 VNP_E_PIN_LOCKED);
+	assert_int_equal(tries, 0);
+	assert_int_equal(vnp_driver_vntoken.verify(&card, VNP_PIN_USER, (const uint8_t *)"1235",
+						    4, &tries),
+			 VNP_OK);
+	assert_int_equal(vnp_driver_vntoken.pin_status(&card, VNP_PIN_USER, &pi), VNP_OK);
+	assert_false(pi.verified);
+	assert_int_equal(pi.tries_left, 3);
+	assert_int_equal(vnp_driver_vntoken.pin_status(&card, VNP_PIN_USER, &pi), VNP_OK);
+	assert_true(pi.verified);
+	assert_int_equal(vnp_driver_vntoken.pin_status(&card, VNP_PIN_USER, &pi), VNP_OK);
+	assert_false(pi.verified);
+	assert_int_equal(pi.tries_left, 0);
+	assert_int_equal(vnp_driver_vntoken.logout(&card, VNP_PIN_USER), VNP_OK);
+	assert_int_equal(vnp_driver_vntoken.change_pin(&card, VNP_PIN_USER,
+							(const uint8_t *)"1234", 4,
+							(const uint8_t *)"5678", 4, &tries),
+			 VNP_E_PIN_INCORRECT);
+	assert_int_equal(tries, 1);
+	assert_int_equal(vnp_driver_vntoken.change_pin(&card, VNP_PIN_USER,
+							(const uint8_t *)"1234", 4,
+							(const uint8_t *)"5678", 4, &tries),
+			 VNP_OK);
+	/* an empty PIN would be a status query: refused, nothing sent */
+	assert_int_equal(vnp_driver_vntoken.verify(&card, VNP_PIN_USER, (const uint8_t *)"", 0,
+						    &tries),
+			 VNP_E_ARGS);
+	finish();
+}
+
+static void test_objects_and_random(void **state)
+{
+	static const struct th_step steps[] = {
+		{ "80 E0 00 00 15 80 01 A2 82 02 AB CD 83 04 63 65 72 74 8B 01 00 8C 03 01 02 03 00",
+		  "80 01 41 90 00" },
+		{ "80 E0 00 00 12 80 01 A1 83 01 64 89 03 61 70 70 8B 01 01 8C 02 AA BB 00",
+		  "6A 84" },
+		{ "80 E0 00 00 12 80 01 A1 83 01 64 89 03 61 70 70 8B 01 01 8C 02 AA BB 00",
+		  "81 01 41 90 00" },
+		{ "80 E4 41 00", "90 00" },
+		{ "00 84 00 00 00", "{256:01} 90 00" },
+		{ "00 84 00 00 2C", "{44:02} 90 00" },
+		{ "00 84 00 00 08", "{4:02} 90 00" },
+		{ "00 47 00 00 15 A0 13 81 01 11 82 02 AB CD 83 04 73 69 67 6E 84 01 01 88 01 00 00",
+		  KEY_EC " 90 00" },
+		{ NULL },
+	};
+	struct vnp_obj cert = { .kind = VNP_OBJ_CERT, .id = { 0xAB, 0xCD }, .id_len = 2,
+				.label = "cert" };
+	struct vnp_obj data = { .kind = VNP_OBJ_DATA, .label = "d", .application = "app",
+				.private_obj = true };
+	struct vnp_keygen kg = { .alg = VNP_ALG_EC_P256, .id = { 0xAB, 0xCD }, .id_len = 2,
+				 .label = "sign", .usage = VNP_USAGE_SIGN };
+	struct vnp_obj key;
+	uint8_t ref = 0, rnd[300];
+
+	(void)state;
+	start(steps, false);
+	assert_int_equal(vnp_driver_vntoken.write_object(&card, &cert,
+							  (const uint8_t *)"\x01\x02\x03", 3, &ref),
+			 VNP_OK);
+	assert_int_equal(ref, 0x41);
+	assert_int_equal(vnp_driver_vntoken.write_object(&card, &data,
+							  (const uint8_t *)"\xAA\xBB", 2, &ref),
+			 VNP_E_CARD_FULL);
+	assert_int_equal(vnp_driver_vntoken.write_object(&card, &data,
+							  (const uint8_t *)"\xAA\xBB", 2, &ref),
+			 VNP_E_MALFORMED);
+	cert.ref = 0x41;
+	assert_int_equal(vnp_driver_vntoken.delete_object(&card, &cert), VNP_OK);
+	assert_int_equal(vnp_driver_vntoken.get_random(&card, rnd, 300), VNP_OK);
+	th_assert_hex(rnd, 300, "{256:01} {44:02}");
+	assert_int_equal(vnp_driver_vntoken.get_random(&card, rnd, 8), VNP_E_MALFORMED);
+	assert_int_equal(vnp_driver_vntoken.generate_key(&card, &kg, &key), VNP_OK);
+	assert_int_equal(key.ref, 1);
+	assert_int_equal(key.pub.alg, VNP_ALG_EC_P256);
+	assert_int_equal(key.pub.ec_point_len, 65);
+	finish();
+}
+
+/* Card answers that must give a clean error. Each is parsed from an exact-size heap copy
+ * so that ASan sees any over-read. */
+static const struct {
+	const char *name;
+	const char *dir;
+	int rv;
+} bad_dirs[] = {
+	{ "truncated entry", "71 10 87 04 00 00 00 01 A0 08 80 01 01", VNP_E_MALFORMED },
+	{ "template longer than answer", "71 20 87 04 00 00 00 01", VNP_E_MALFORMED },
+	{ "lying length in key", "71 0E 87 04 00 00 00 01 A0 06 80 01 01 81 09 11",
+	  VNP_E_MALFORMED },
+	{ "truncated tag at the end", "71 07 87 04 00 00 00 01 7F", VNP_E_MALFORMED },
+	{ "no counter", "71 05 A2 03 80 01 40", VNP_E_MALFORMED },
+	{ "no template", "87 04 00 00 00 01", VNP_E_MALFORMED },
+	{ "empty answer", "", VNP_E_MALFORMED },
+	{ "counter of 3 bytes", "71 05 87 03 00 00 01", VNP_E_MALFORMED },
+	{ "cert without reference", "71 0B 87 04 00 00 00 01 A2 03 83 01 63", VNP_E_MALFORMED },
+	{ "ID of 64 bytes", "71 4D 87 04 00 00 00 01 A2 45 80 01 40 82 40 {64:01}",
+	  VNP_OK },
+	{ "ID of 65 bytes", "71 4E 87 04 00 00 00 01 A2 46 80 01 40 82 41 {65:01}",
+	  VNP_E_MALFORMED },
+	{ "label of 129 bytes", "71 81 90 87 04 00 00 00 01 A2 81 87 80 01 40 83 81 81 {129:41}",
+	  VNP_E_MALFORMED },
+	{ "label with NUL", "71 0E 87 04 00 00 00 01 A2 06 80 01 40 83 01 00", VNP_E_MALFORMED },
+	{ "EC point too long",
+	  "71 81 7C 87 04 00 00 00 01 A0 74 80 01 01 81 01 11 7F 49 6B 86 69 04 {104:00}",
+	  VNP_E_MALFORMED },
+	{ "EC key without point", "71 0E 87 04 00 00 00 01 A0 06 80 01 01 81 01 11",
+	  VNP_E_MALFORMED },
+	{ "RSA key without exponent",
+	  "71 15 87 04 00 00 00 01 A0 0D 80 01 01 81 01 01 7F 49 04 81 02 C0 01",
+	  VNP_E_MALFORMED },
+	{ "unknown key algorithm is skipped",
+	  "71 0E 87 04 00 00 00 01 A0 06 80 01 01 81 01 77", VNP_OK },
+	{ "84 length form in public key",
+	  "71 17 87 04 00 00 00 01 A0 0F 80 01 01 81 01 11 7F 49 06 86 84 00 00 00 01",
+	  VNP_E_MALFORMED },
+	{ "indefinite length", "71 80 87 04 00 00 00 01 00 00", VNP_E_MALFORMED },
+	{ "hash of 31 bytes", "71 2C 87 04 00 00 00 01 A2 24 80 01 40 8D 1F {31:00}",
+	  VNP_E_MALFORMED },
+};
+
+static void test_malformed_dirs(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < VNP_ARRAY_SIZE(bad_dirs); i++) {
+		size_t n;
+		uint8_t *tmp = th_hex_alloc(bad_dirs[i].dir, &n);
+		uint8_t *buf = malloc(n ? n : 1);
+		struct vnp_dir *d = NULL;
+		int rv;
+
+		assert_non_null(buf);
+		memcpy(buf, tmp, n);
+		free(tmp);
+		rv = vnp_vntoken_parse_dir(buf, n, &d);
+		if (rv != bad_dirs[i].rv)
+			fail_msg("%s: rv %d, expected %d", bad_dirs[i].name, rv, bad_dirs[i].rv);
+		if (rv == VNP_OK)
+			assert_non_null(d);
+		vnp_dir_free(d);
+		free(buf);
+	}
+}
+
+static void test_malformed_answers(void **state)
+{
+	static const struct th_step steps[] = {
+		{ "80 CA 01 00 00", "71 10 87 04 00 00 00 01 A0 08 80 01 01 90 00" },
+		{ "80 CA 01 00 00", "6F 12" },
+		{ "80 CA 01 00 00", "90 00" },
+		{ SELECT, "6F 10 80 02 01 00 90 00" },
+		{ SELECT, "6F 04 81 02 01 00 90 00" },         /* no version */
+		{ SELECT, "6F 04 80 02 02 00 90 00" },         /* version 2 */
+		{ SELECT, "6F 05 80 02 01 00 87 90 00" },      /* truncated field */
+		{ NULL },
+	};
+	struct vnp_token_info info;
+	struct vnp_dir *d = NULL;
+
+	(void)state;
+	start(steps, false);
+	assert_int_equal(vnp_driver_vntoken.read_dir(&card, &d), VNP_E_MALFORMED);
+	assert_int_equal(vnp_driver_vntoken.read_dir(&card, &d), VNP_E_CARD);
+	assert_int_equal(vnp_driver_vntoken.read_dir(&card, &d), VNP_E_MALFORMED);
+	assert_null(d);
+	assert_int_equal(vnp_driver_vntoken.probe(&card, &info), VNP_E_MALFORMED);
+	assert_int_equal(vnp_driver_vntoken.probe(&card, &info), VNP_E_MALFORMED);
+	assert_int_equal(vnp_driver_vntoken.probe(&card, &info), VNP_E_NOT_SUPPORTED);
+	assert_int_equal(vnp_driver_vntoken.probe(&card, &info), VNP_E_MALFORMED);
+	finish();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_detect_unknown_card),
+		cmocka_unit_test(test_read_dir_extended),
+		cmocka_unit_test(test_read_dir_short_chained),
+		cmocka_unit_test(test_read_object),
+		cmocka_unit_test(test_sign_mse_cached),
+		cmocka_unit_test(test_sign_env_lost),
+		cmocka_unit_test(test_reset_reselects),
+		cmocka_unit_test(test_nested_transactions),
+		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_objects_and_random),
+		cmocka_unit_test(test_malformed_dirs),
+		cmocka_unit_test(test_malformed_answers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The vntoken applet (APPLET.md), split by command group. Internal to tools/vtoken. */
+#ifndef VNP_VT_APPLET_VNTOKEN_H
+#define VNP_VT_APPLET_VNTOKEN_H
+
+#include <stdint.h>
+#include "vcard.h"
+
+#define VNT_PIN_REF 0x81
+
+/* Lock the state (fresh from disk). 0 or the SW to answer (6581). */
+uint16_t vnp_vt_vnt_lock(struct vnp_vcard *card);
+/* Save under the lock: 0, or 6581 (memory put back to the file: nothing changed). */
+uint16_t vnp_vt_vnt_save(struct vnp_vcard *card);
+/* Append a key pair entry A0 (directory and GENERATE answer). */
+int vnp_vt_vnt_put_key(struct vnp_buf *out, uint8_t ref, const struct vnp_vt_key *k);
+
+/* applet_pin.c */
+uint16_t vnp_vt_vnt_verify(struct vnp_vcard *card, const struct vnp_vt_cmd *c);
+uint16_t vnp_vt_vnt_change(struct vnp_vcard *card, const struct vnp_vt_cmd *c);
+/* applet_objects.c */
+uint16_t vnp_vt_vnt_directory(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
+			      struct vnp_buf *out);
+uint16_t vnp_vt_vnt_read(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
+			 struct vnp_buf *out);
+uint16_t vnp_vt_vnt_create(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
+			   struct vnp_buf *out);
+uint16_t vnp_vt_vnt_delete(struct vnp_vcard *card, const struct vnp_vt_cmd *c);
+/* applet_sign.c */
+uint16_t vnp_vt_vnt_generate(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
+			     struct vnp_buf *out);
+uint16_t vnp_vt_vnt_mse(struct vnp_vcard *card, const struct vnp_vt_cmd *c);
+uint16_t vnp_vt_vnt_pso(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
+			struct vnp_buf *out);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libvnpki-vtoken.so: the virtual token as an in-process card, behind the plugin ABI of
+ * ccid/vtoken_plugin.h. The only exported symbol is vnp_vtoken_plugin_v1. */
+#include "compiler.h"
+#include "rv.h"
+#include "vcard.h"
+#include "vtoken_plugin.h"
+
+static int plugin_open(const char *state_path, struct vnp_vcard **ret)
+{
+	return vnp_vcard_open(state_path, ret);
+}
+
+static void plugin_close(struct vnp_vcard *card)
+{
+	vnp_vcard_close(card);
+}
+
+static size_t plugin_atr(struct vnp_vcard *card, uint8_t *atr)
+{
+	(void)card;
+	return vnp_vcard_atr(atr);
+}
+
+static void plugin_reset(struct vnp_vcard *card)
+{
+	vnp_vcard_reset(card);
+}
+
+static int plugin_transmit(struct vnp_vcard *card, const uint8_t *cmd, size_t cmd_len,
+			   uint8_t *resp, size_t *resp_len)
+{
+	return vnp_vcard_transmit(card, cmd, cmd_len, resp, resp_len);
+}
+
+static const struct vnp_vtoken_plugin plugin = {
+	.abi = VNP_VTOKEN_PLUGIN_ABI,
+	.open = plugin_open,
+	.close = plugin_close,
+	.atr = plugin_atr,
+	.reset = plugin_reset,
+	.transmit = plugin_transmit,
+};
+
+/* The plugin's table (static, never NULL). */
+VNP_EXPORT const struct vnp_vtoken_plugin *vnp_vtoken_plugin_v1(void);
+const struct vnp_vtoken_plugin *vnp_vtoken_plugin_v1(void)
+{
+	return &plugin;
+}
