@@ -247,6 +247,12 @@ int vnp_apdu_transmit(struct vnp_card_io *io, struct vnp_apdu *apdu)
 	part.lc = apdu->lc - off;
 	/* Without extended length, ask for 256 and let 61xx bring the rest. */
 	part.le = x.ext ? apdu->le : VNP_MIN(apdu->le, SHORT_LE_MAX);
+	/* Ask no more than the reader moves (vpcd frames a response in 16 bits: at most
+	 * 65535 bytes with the SW) or the card gives in one answer; 61xx brings the rest. */
+	if (x.ext && io->caps.max_resp > 2)
+		part.le = VNP_MIN(part.le, io->caps.max_resp - 2);
+	if (x.ext && io->card_max_resp_data)
+		part.le = VNP_MIN(part.le, io->card_max_resp_data);
 	rv = exchange(&x, &part);
 	if (rv)
 		goto out;

@@ -235,7 +235,7 @@ static int vt_connect(struct vnp_backend *be, const char *name, struct vnp_reade
 	if (ret_caps) {
 		ret_caps->extended = true;
 		ret_caps->max_cmd = 65536;
-		ret_caps->max_resp = 65536;
+		ret_caps->max_resp = 65536 + 2; /* data + SW */
 		ret_caps->t0 = false;
 	}
 	vnp_log(VNP_LOG_READER, "vtoken: %s: connected (%s)", name, be->slots[idx].state);

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "compiler.h"
 #include "vnpki/pkcs11v3.h"
 #include "vnpki/vnpki.h"
 #include "card.h"

@@ -311,7 +311,7 @@ static int vntoken_generate_key(struct vnp_card *card, const struct vnp_keygen *
 
 	if (!req || !ret || req->id_len > VNP_ID_MAX)
 		return VNP_E_ARGS;
-	label_len = strnlen(req->label, sizeof(req->label));
+	label_len = strnlen(req->label, VNP_LABEL_MAX);
 	vnp_buf_init(&b);
 	mark = vnp_tlv_open(&b, VNT_TAG_KEY);
 	vnp_tlv_put_uint(&b, 0x81, (uint32_t)req->alg, 1);
@@ -491,10 +491,10 @@ static int vntoken_write_object(struct vnp_card *card, const struct vnp_obj *met
 	vnp_tlv_put_uint(&b, 0x80, meta->kind == VNP_OBJ_CERT ? VNT_TAG_CERT : VNT_TAG_DATA, 1);
 	if (meta->id_len)
 		vnp_tlv_put(&b, 0x82, meta->id, meta->id_len);
-	vnp_tlv_put(&b, 0x83, meta->label, strnlen(meta->label, sizeof(meta->label)));
+	vnp_tlv_put(&b, 0x83, meta->label, strnlen(meta->label, VNP_LABEL_MAX));
 	if (meta->kind == VNP_OBJ_DATA)
 		vnp_tlv_put(&b, 0x89, meta->application,
-			    strnlen(meta->application, sizeof(meta->application)));
+			    strnlen(meta->application, VNP_LABEL_MAX));
 	vnp_tlv_put_uint(&b, 0x8B, meta->private_obj ? 0x01 : 0x00, 1);
 	vnp_tlv_put(&b, 0x8C, value, len);
 	if (b.failed) {

@@ -100,8 +100,8 @@ static const char *const malformed[] = {
 	"bad key = 1\n",
 	"readers = pcsc,,vtoken\n",
 	"vtoken.state =\n",
-	"vtoken.state=/1\nvtoken.state=/2\nvtoken.state=/3\nvtoken.state=/4\n"
-	"vtoken.state=/5\nvtoken.state=/6\nvtoken.state=/7\nvtoken.state=/8\nvtoken.state=/9\n",
+	("vtoken.state=/1\nvtoken.state=/2\nvtoken.state=/3\nvtoken.state=/4\n"
+	 "vtoken.state=/5\nvtoken.state=/6\nvtoken.state=/7\nvtoken.state=/8\nvtoken.state=/9\n"),
 };
 
 static void test_malformed(void **state)

@@ -180,12 +180,63 @@ static void test_bad_abi(void **state)
 	free(cfg);
 }
 
+/* The real plugin (tools/vtoken) behind this backend, when REAL_PLUGIN and VTOKEN_TOOL are set:
+ * SELECT the vntoken applet and expect 90 00. */
+static void test_real_plugin(void **state)
+{
+	static const uint8_t select[] = { 0x00, 0xA4, 0x04, 0x00, 0x08, 0xF0, 0x56, 0x4E,
+					  0x50, 0x4B, 0x49, 0x54, 0x4B, 0x00 };
+	const char *plugin = getenv("REAL_PLUGIN"), *tool = getenv("VTOKEN_TOOL");
+	struct vnp_config *cfg;
+	struct vnp_backend *be = NULL;
+	struct vnp_reader *r = NULL;
+	struct vnp_reader_state st[2];
+	struct vnp_reader_caps caps;
+	char statef[PATH_MAX], cmd[3 * PATH_MAX];
+	uint8_t *resp = malloc(VNP_APDU_BUF_MAX);
+	size_t n, rlen = VNP_APDU_BUF_MAX;
+
+	(void)state;
+	assert_non_null(resp);
+	if (!plugin || !tool || access(plugin, R_OK) || access(tool, X_OK)) {
+		free(resp);
+		skip();
+	}
+	snprintf(statef, sizeof(statef), "%s/real.state", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "ASAN_OPTIONS=detect_leaks=0 '%s' init --state '%s' --serial 5654000000000001 --label T --pin 123456 >/dev/null",
+		 tool, statef);
+	assert_int_equal(system(cmd), 0);
+	cfg = make_cfg(plugin);
+	cfg->n_vtoken_state = 1;
+	snprintf(cfg->vtoken_state[0], PATH_MAX, "%s", statef);
+	assert_int_equal(vnp_reader_vtoken.open(cfg, &be), VNP_OK);
+	assert_int_equal(vnp_reader_vtoken.list(be, st, 2, &n), VNP_OK);
+	assert_int_equal(n, 1);
+	assert_true(st[0].card_present);
+	assert_true(st[0].atr_len > 2);
+	assert_int_equal(vnp_reader_vtoken.connect(be, st[0].name, &r, &caps), VNP_OK);
+	assert_int_equal(vnp_reader_vtoken.begin(r), VNP_OK);
+	assert_int_equal(vnp_reader_vtoken.transmit(r, select, sizeof(select), resp, &rlen), VNP_OK);
+	assert_true(rlen >= 2);
+	assert_int_equal(resp[rlen - 2], 0x90);
+	assert_int_equal(resp[rlen - 1], 0x00);
+	vnp_reader_vtoken.end(r);
+	vnp_reader_vtoken.disconnect(r);
+	vnp_reader_vtoken.close(be);
+	snprintf(cmd, sizeof(cmd), "rm -f '%s' '%s'.*", statef, statef);
+	assert_int_equal(system(cmd), 0);
+	free(cfg);
+	free(resp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_connect_transmit),
 		cmocka_unit_test(test_missing_plugin),
 		cmocka_unit_test(test_bad_abi),
+		cmocka_unit_test(test_real_plugin),
 	};
 
 	if (!getenv("FAKE_PLUGIN") || !getenv("FAKE_PLUGIN_BADABI"))

@@ -53,7 +53,7 @@ static uint16_t vnt_select(struct vnp_vcard *card, struct vnp_buf *out)
 	uint8_t tries[2] = { d->pin_tries, d->unblock_tries };
 	size_t mark;
 
-	memset(&card->vnt, 0, sizeof(card->vnt));
+	card->vnt.mse_set = false; /* re-SELECT keeps the PIN state, drops the MSE */
 	if (d->extended)
 		flags |= 0x01;
 	if (d->pin_initial)

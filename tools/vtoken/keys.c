@@ -17,15 +17,24 @@
 
 #define PIN_KDF_ITER 2000
 
-OSSL_LIB_CTX *vnp_vt_libctx_new(void)
+OSSL_LIB_CTX *vnp_vt_libctx_new(OSSL_PROVIDER **ret_prov)
 {
 	OSSL_LIB_CTX *libctx = OSSL_LIB_CTX_new();
+	OSSL_PROVIDER *prov = NULL;
 
-	if (libctx && !OSSL_PROVIDER_load(libctx, "default")) {
+	if (libctx && !(prov = OSSL_PROVIDER_load(libctx, "default"))) {
 		OSSL_LIB_CTX_free(libctx);
 		libctx = NULL;
 	}
+	*ret_prov = prov;
 	return libctx;
+}
+
+void vnp_vt_libctx_free(OSSL_LIB_CTX *libctx, OSSL_PROVIDER *prov)
+{
+	if (prov)
+		OSSL_PROVIDER_unload(prov);
+	OSSL_LIB_CTX_free(libctx);
 }
 
 int vnp_vt_alg_supported(uint8_t alg)

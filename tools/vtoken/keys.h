@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 #include "tlv.h"
 
 /* signature schemes (MSE SET tag 80) */
@@ -13,8 +14,10 @@
 #define VNP_VT_SCHEME_PSS 0x02
 #define VNP_VT_SCHEME_ECDSA 0x03
 
-/* A library context with the default provider loaded; NULL on failure. */
-OSSL_LIB_CTX *vnp_vt_libctx_new(void);
+/* A library context with the default provider loaded (*ret_prov); NULL on failure. */
+OSSL_LIB_CTX *vnp_vt_libctx_new(OSSL_PROVIDER **ret_prov);
+/* Unload the provider and free the context; NULLs are no-ops. */
+void vnp_vt_libctx_free(OSSL_LIB_CTX *libctx, OSSL_PROVIDER *prov);
 /* True for a key algorithm reference the token supports. */
 int vnp_vt_alg_supported(uint8_t alg);
 /* Generate a key pair of algorithm reference alg. VNP_OK, VNP_E_ARGS, VNP_E_CRYPTO. */

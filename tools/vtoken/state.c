@@ -444,7 +444,7 @@ int vnp_vt_state_new(const char *path, struct vnp_vt_state **ret)
 		vnp_vt_state_free(st);
 		return VNP_E_NOMEM;
 	}
-	st->libctx = vnp_vt_libctx_new();
+	st->libctx = vnp_vt_libctx_new(&st->prov);
 	if (!st->libctx) {
 		vnp_vt_state_free(st);
 		return VNP_E_CRYPTO;
@@ -477,7 +477,7 @@ void vnp_vt_state_free(struct vnp_vt_state *st)
 		return;
 	vnp_vt_state_unlock(st);
 	data_clear(&st->d);
-	OSSL_LIB_CTX_free(st->libctx);
+	vnp_vt_libctx_free(st->libctx, st->prov);
 	free(st->path);
 	free(st->lock_path);
 	free(st);

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <time.h>
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 
 #define VNP_VT_SERIAL_LEN 8
 #define VNP_VT_TOKEN_LABEL_MAX 32
@@ -88,6 +89,7 @@ struct vnp_vt_state {
 	char *lock_path;
 	int lock_fd;   /* >= 0 while the exclusive lock is held */
 	OSSL_LIB_CTX *libctx;
+	OSSL_PROVIDER *prov;
 	bool stale;    /* memory may differ from the file: reload before use */
 	dev_t dev;
 	ino_t ino;

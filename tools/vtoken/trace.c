@@ -63,7 +63,11 @@ void vnp_vt_trace_format_cmd(FILE *f, const uint8_t *cmd, size_t len)
 		hex(f, cmd, len);
 		return;
 	}
-	if (vnp_vt_capdu_parse(cmd, len, &a) != VNP_OK || a.lc == 0) {
+	if (vnp_vt_capdu_parse(cmd, len, &a) == VNP_OK && a.lc == 0) {
+		hex(f, cmd, len);
+		return;
+	}
+	if (vnp_vt_capdu_parse(cmd, len, &a) != VNP_OK) {
 		hex(f, cmd, 4);
 		if (len > 4)
 			fprintf(f, " <redacted %zu bytes>", len - 4);

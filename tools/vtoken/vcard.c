@@ -95,7 +95,7 @@ static uint16_t do_select(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 		const struct vnp_vt_applet *a = applets[i];
 		if (a->aid_len != c->lc || memcmp(a->aid, c->data, c->lc) != 0)
 			continue;
-		if (card->applet && card->applet->deselect)
+		if (card->applet && card->applet != a && card->applet->deselect)
 			card->applet->deselect(card);
 		card->applet = a;
 		sw = a->select(card, out);
@@ -138,7 +138,8 @@ static uint16_t deliver(struct vnp_vcard *card, const uint8_t *data, size_t len,
 	size_t rest;
 
 	if (len <= room) {
-		memcpy(resp, data, len);
+		if (len)
+			memcpy(resp, data, len);
 		*n = len;
 		return sw;
 	}
