@@ -91,7 +91,7 @@ static void test_list_connect_transmit(void **state)
 	assert_int_equal(ops->connect(be, "vnpki virtual token 0", &r, &caps), VNP_OK);
 	assert_true(caps.extended);
 	assert_int_equal(caps.max_cmd, 65536);
-	assert_int_equal(caps.max_resp, 65536);
+	assert_int_equal(caps.max_resp, 65536 + 2); /* data + SW */
 	assert_false(caps.t0);
 	assert_int_equal(ops->atr(r, atr, &alen), VNP_OK);
 	assert_int_equal(alen, 5);
