@@ -16,11 +16,20 @@ VTOKEN="$VNP_BUILD_DIR/tools/vtoken/vnpki-vtoken"
 PLUGIN="$VNP_BUILD_DIR/tools/vtoken/libvnpki-vtoken.so"
 MODULE="$VNP_BUILD_DIR/pkcs11/libvnpki-pkcs11.so"
 export VNPKI_VTOKEN_PLUGIN="$PLUGIN"
+# client CMD...: run a client program that loads the module. In a sanitized build the
+# clients (not built with the sanitizers) get the runtimes preloaded so that the module
+# can be loaded; nothing else (pcscd, openssl, the virtual token) runs with them.
+san_preload=
 if [ "${VNP_SANITIZED:-0}" = 1 ]; then
-	# The clients are not sanitized: load the runtimes first so the module can be loaded.
-	LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
-	export LD_PRELOAD
+	san_preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
 fi
+client() {
+	if [ -n "$san_preload" ]; then
+		LD_PRELOAD="$san_preload" "$@"
+	else
+		"$@"
+	fi
+}
 PIN=123456
 VPCD_DRIVER=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
 
@@ -32,10 +41,7 @@ _cleanup() {
 	local rc=$?
 	local p
 	for p in "${_pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${_pids[@]}"; do
-		wait "$p" 2>/dev/null || true
+		stop_pid "$p"
 	done
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		echo "# work directory kept: $W"
@@ -151,9 +157,16 @@ serve_token() {
 	SERVE_PID=$!
 }
 
-# stop_pid PID: stop one process we started and wait for it.
+# stop_pid PID: stop one process we started (SIGTERM, then SIGKILL after 5 s) and reap it.
 stop_pid() {
-	kill "$1" 2>/dev/null || true
+	local i
+	kill "$1" 2>/dev/null || return 0
+	for i in $(seq 1 50); do
+		# gone, or a zombie waiting to be reaped
+		[ -e "/proc/$1" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ] || break
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 }
 
@@ -161,13 +174,13 @@ stop_pid() {
 wait_token() {
 	local n=$1 i
 	for i in $(seq 1 100); do
-		if [ "$(pkcs11-tool --module "$MODULE" -L 2>/dev/null | grep -c 'token label')" -ge "$n" ]; then
+		if [ "$(client pkcs11-tool --module "$MODULE" -L 2>/dev/null | grep -c 'token label')" -ge "$n" ]; then
 			return 0
 		fi
 		sleep 0.1
 	done
-	pkcs11-tool --module "$MODULE" -L >&2 || true
+	client pkcs11-tool --module "$MODULE" -L >&2 || true
 	fail "the token did not show up"
 }
 
-p11() { pkcs11-tool --module "$MODULE" "$@"; }
+p11() { client pkcs11-tool --module "$MODULE" "$@"; }

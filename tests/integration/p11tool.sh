@@ -20,22 +20,22 @@ pcsc)
 esac
 export GNUTLS_PIN=$PIN
 
-step "p11tool --list-tokens" p11tool --provider "$MODULE" --list-tokens
+step "p11tool --list-tokens" client p11tool --provider "$MODULE" --list-tokens
 grep -q "p11tool token" "$W/step.out" || fail "token not listed: $(cat "$W/step.out")"
 url=$(grep -m1 'URL: pkcs11:.*token=p11tool' "$W/step.out" | sed 's/.*URL: //')
 [ -n "$url" ] || fail "no token URL"
 
-step "p11tool --generate-privkey ECDSA" p11tool --provider "$MODULE" --login \
+step "p11tool --generate-privkey ECDSA" client p11tool --provider "$MODULE" --login \
 	--generate-privkey ECDSA --curve secp256r1 --label p11key "$url"
-step "p11tool --generate-privkey RSA" p11tool --provider "$MODULE" --login \
+step "p11tool --generate-privkey RSA" client p11tool --provider "$MODULE" --login \
 	--generate-privkey RSA --bits 2048 --label p11rsa "$url"
-step "p11tool --list-privkeys --login" p11tool --provider "$MODULE" --login --list-privkeys "$url"
+step "p11tool --list-privkeys --login" client p11tool --provider "$MODULE" --login --list-privkeys "$url"
 grep -q "p11key" "$W/step.out" || fail "generated EC key not listed"
 grep -q "p11rsa" "$W/step.out" || fail "generated RSA key not listed"
-step "p11tool --test-sign (ECDSA)" p11tool --provider "$MODULE" --login --test-sign "$url;object=p11key;type=private"
+step "p11tool --test-sign (ECDSA)" client p11tool --provider "$MODULE" --login --test-sign "$url;object=p11key;type=private"
 grep -q "Verifying against public key in the token... ok" "$W/step.out" || fail "p11tool did not verify its signature: $(cat "$W/step.out")"
-step "p11tool --test-sign (RSA)" p11tool --provider "$MODULE" --login --test-sign "$url;object=p11rsa;type=private"
+step "p11tool --test-sign (RSA)" client p11tool --provider "$MODULE" --login --test-sign "$url;object=p11rsa;type=private"
 grep -q "Verifying against public key in the token... ok" "$W/step.out" || fail "p11tool did not verify its RSA signature"
-step "p11tool --list-all" p11tool --provider "$MODULE" --list-all "$url"
+step "p11tool --list-all" client p11tool --provider "$MODULE" --list-all "$url"
 grep -q "Public key" "$W/step.out" || fail "public key objects not listed"
 echo "1..$step_no"

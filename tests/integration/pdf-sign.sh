@@ -91,12 +91,12 @@ step "organisation certificate written to the token" p11 --slot "$os" --login --
 # NSS, as Firefox and pdfsig use it.
 db="$W/nssdb"
 mkdir -p "$db"
-step "NSS database created" certutil -N -d "sql:$db" --empty-password
-step "module added with modutil (certificates public: FRIENDLY)" modutil -force -dbdir "sql:$db" -add vnpki -libfile "$MODULE" -mechanisms FRIENDLY
-step "modutil lists the module" modutil -dbdir "sql:$db" -list vnpki
+step "NSS database created" client certutil -N -d "sql:$db" --empty-password
+step "module added with modutil (certificates public: FRIENDLY)" client modutil -force -dbdir "sql:$db" -add vnpki -libfile "$MODULE" -mechanisms FRIENDLY
+step "modutil lists the module" client modutil -dbdir "sql:$db" -list vnpki
 grep -q "$personal_label" "$W/step.out" || fail "modutil does not show the personal token"
-step "CA trusted in the NSS database" certutil -A -d "sql:$db" -n "vnpki demo CA" -t "CT,C,C" -i "$W/ca.pem"
-step "NSS lists both token certificates as user certificates" certutil -L -d "sql:$db" -h all
+step "CA trusted in the NSS database" client certutil -A -d "sql:$db" -n "vnpki demo CA" -t "CT,C,C" -i "$W/ca.pem"
+step "NSS lists both token certificates as user certificates" client certutil -L -d "sql:$db" -h all
 grep -q "$personal_label:Chữ ký cá nhân *u,u,u" "$W/step.out" || fail "personal certificate missing: $(cat "$W/step.out")"
 grep -q "$org_label:Con dấu cơ quan *u,u,u" "$W/step.out" || fail "organisation certificate missing"
 
@@ -130,23 +130,23 @@ endstream"
 }
 make_pdf "$W/document.pdf"
 # pdfsig exits non-zero on a PDF without signatures: what it says is the check.
-step "the unsigned PDF has no signature" bash -c "pdfsig -nssdir 'sql:$db' '$W/document.pdf' || true"
+step "the unsigned PDF has no signature" bash -c "LD_PRELOAD=$san_preload pdfsig -nssdir 'sql:$db' '$W/document.pdf' || true"
 grep -q "does not contain any signatures" "$W/step.out" || fail "unexpected: $(cat "$W/step.out")"
 
 # As in an office: the official signs with their own token plugged in, then the clerk signs
 # with the organisation's token. (pdfsig answers only one login per run with the password
 # it is given, so each run sees just the token it signs with.)
 plug personal
-step "pdfsig signs with the personal key (1st signature)" pdfsig -nssdir "sql:$db" -nss-pwd "$PIN" \
+step "pdfsig signs with the personal key (1st signature)" client pdfsig -nssdir "sql:$db" -nss-pwd "$PIN" \
 	-add-signature -nick "$personal_label:Chữ ký cá nhân" -kpw "$PIN" -new-signature-field-name personal \
 	-reason "Người ký duyệt" "$W/document.pdf" "$W/signed-1.pdf"
 plug org
-step "pdfsig signs with the organisation key (2nd signature)" pdfsig -nssdir "sql:$db" -nss-pwd "$PIN" \
+step "pdfsig signs with the organisation key (2nd signature)" client pdfsig -nssdir "sql:$db" -nss-pwd "$PIN" \
 	-add-signature -nick "$org_label:Con dấu cơ quan" -kpw "$PIN" -new-signature-field-name organisation \
 	-reason "Văn thư đóng dấu" "$W/signed-1.pdf" "$W/signed-2.pdf"
 plug
 
-step "pdfsig verifies the signed PDF" pdfsig -nssdir "sql:$db" "$W/signed-2.pdf"
+step "pdfsig verifies the signed PDF" client pdfsig -nssdir "sql:$db" "$W/signed-2.pdf"
 cp "$W/step.out" "$W/verify.txt"
 [ "$(grep -c 'Signature is Valid' "$W/verify.txt")" -eq 2 ] || fail "not two valid signatures: $(cat "$W/verify.txt")"
 [ "$(grep -c 'Certificate is Trusted' "$W/verify.txt")" -eq 2 ] || fail "certificates not trusted: $(cat "$W/verify.txt")"

@@ -31,7 +31,7 @@ for m in SHA256-RSA-PKCS RSA-PKCS-PSS ECDSA-SHA256 RSA-PKCS-KEY-PAIR-GEN ECDSA-K
 	grep -q -- "$m" "$W/step.out" || fail "-M lacks $m"
 done
 
-step "wrong PIN is refused" bash -c "! pkcs11-tool --module '$MODULE' --login --pin 999999 -O"
+step "wrong PIN is refused" bash -c "! LD_PRELOAD=$san_preload pkcs11-tool --module '$MODULE' --login --pin 999999 -O"
 grep -q "CKR_PIN_INCORRECT" "$W/step.out" || fail "expected CKR_PIN_INCORRECT: $(cat "$W/step.out")"
 
 step "RSA-2048 key pair generated on the token" \
@@ -43,13 +43,15 @@ step "EC P-384 key pair generated on the token" \
 
 step "read the RSA public key" p11 --read-object --type pubkey --id 01 -o "$W/rsa.der"
 openssl pkey -pubin -inform DER -in "$W/rsa.der" -out "$W/rsa.pem" || fail "RSA public key is not DER SPKI"
-step "read the P-256 public key" p11 --read-object --type pubkey --id 02 -o "$W/ec256.der"
-openssl pkey -pubin -inform DER -in "$W/ec256.der" -out "$W/ec256.pem" || fail "EC public key is not DER SPKI"
-# pkcs11-tool 0.23 cannot turn a P-384 CKA_EC_POINT into a key ("cannot create EVP_PKEY");
-# p11tool reads the same attributes and exports the key.
-step "read the P-384 public key (p11tool)" env GNUTLS_PIN="$PIN" p11tool --provider "$MODULE" --login \
-	--export-pubkey "pkcs11:id=%03;type=public" --outfile "$W/ec384.pem"
-openssl pkey -pubin -in "$W/ec384.pem" -noout || fail "P-384 public key does not parse"
+# pkcs11-tool 0.23 reads EC public keys with a use-after-free of its own (ASan shows it in
+# pkcs11-tool; for P-384 it says "cannot create EVP_PKEY"). p11tool reads the same
+# attributes (CKA_EC_PARAMS, CKA_EC_POINT) and exports the keys.
+export GNUTLS_PIN=$PIN
+for k in 02:ec256 03:ec384; do
+	step "read the ${k#*:} public key (p11tool)" client p11tool --provider "$MODULE" --login \
+		--export-pubkey "pkcs11:id=%${k%%:*};type=public" --outfile "$W/${k#*:}.pem"
+	openssl pkey -pubin -in "$W/${k#*:}.pem" -noout || fail "${k#*:} public key does not parse"
+done
 
 head -c 1000 /dev/urandom >"$W/data"
 
