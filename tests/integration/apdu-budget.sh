@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The signing path's APDU budget on the vntoken applet: in steady state (session open,
 # logged in, key known) one C_Sign is one APDU (PSO: COMPUTE DIGITAL SIGNATURE), for
-# RSA-2048 and P-256. Prints the figures of vnpki-bench. MODE: inprocess or pcsc.
+# RSA-2048 and P-256; and C_Initialize..C_FindObjects costs two. Prints the figures of
+# vnpki-bench. MODE: inprocess or pcsc.
 . "$(dirname "$0")/lib.sh"
 mode=${1:-inprocess}
 port=${VNP_TEST_PORT:-35963}
@@ -20,7 +21,8 @@ pcsc)
 *) fail "unknown mode $mode" ;;
 esac
 step "benchmark keys generated" "$BENCH" --module "$MODULE" --pin "$PIN" --setup --count 1
-step "steady-state signature costs one APDU" "$BENCH" --module "$MODULE" --pin "$PIN" --count 10 \
-	--max-sign-apdus 1
+# Enumeration on a token without certificates: SELECT and GET DIRECTORY, nothing else.
+step "enumeration costs two APDUs; a steady-state signature one" "$BENCH" --module "$MODULE" \
+	--pin "$PIN" --count 10 --max-enum-apdus 2 --max-sign-apdus 1
 sed 's/^/# /' "$W/step.out"
 echo "1..$step_no"

@@ -125,7 +125,8 @@ use_pcsc() {
 	export VNPKI_CONF="$W/vnpki.conf"
 }
 
-# start_pcscd PORT: our own pcscd, whose only reader is vpcd listening on PORT.
+# start_pcscd PORT: our own pcscd, whose only reader is vpcd listening on PORT. The reader
+# keeps vpcd's usual name, "Virtual PCD": ccid/pcsc.c knows it moves extended APDUs by it.
 start_pcscd() {
 	local port=$1 i
 	need pcscd
@@ -135,7 +136,7 @@ start_pcscd() {
 		skip "a pcscd is already running (pid $(pgrep -x pcscd | tr '\n' ' ')): these tests start their own and never share one that may see a real token"
 	fi
 	mkdir -p "$W/reader.conf.d"
-	printf 'FRIENDLYNAME "vnpki test vpcd"\nDEVICENAME /dev/null:%d\nLIBPATH %s\nCHANNELID %d\n' \
+	printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:%d\nLIBPATH %s\nCHANNELID %d\n' \
 		"$port" "$VPCD_DRIVER" "$port" >"$W/reader.conf.d/vpcd"
 	pcscd -f -c "$W/reader.conf.d" >"$W/pcscd.log" 2>&1 &
 	_pids+=($!)

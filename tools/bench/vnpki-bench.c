@@ -6,11 +6,11 @@
  * signatures per second. APDU counts come from the vnpki vendor interface.
  *
  *   vnpki-bench --module PATH [--slot N] [--pin PIN] [--count N] [--setup]
- *               [--max-sign-apdus N]
+ *               [--max-sign-apdus N] [--max-enum-apdus N]
  *
  * --setup generates the two benchmark keys (CKA_ID b1 RSA-2048, b2 P-256) when missing.
  * --max-sign-apdus makes the exit status 1 when a steady-state signature costs more APDUs
- * than N (a functional budget, not a timing). */
+ * than N, --max-enum-apdus when the enumeration does (functional budgets, not timings). */
 #include <dlfcn.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -152,7 +152,7 @@ static long bench_sign(struct bench *b, const char *name, const CK_BYTE *id, siz
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: vnpki-bench --module PATH [--slot N] [--pin PIN] [--count N] [--setup]"
-		    " [--max-sign-apdus N]\n");
+		    " [--max-sign-apdus N] [--max-enum-apdus N]\n");
 }
 
 int main(int argc, char **argv)
@@ -161,11 +161,12 @@ int main(int argc, char **argv)
 		{ "module", required_argument, NULL, 'm' }, { "slot", required_argument, NULL, 's' },
 		{ "pin", required_argument, NULL, 'p' },    { "count", required_argument, NULL, 'n' },
 		{ "setup", no_argument, NULL, 'S' },        { "max-sign-apdus", required_argument, NULL, 'M' },
+		{ "max-enum-apdus", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 }
 	};
 	struct bench b = { .pin = "123456", .count = 20 };
 	const char *module = NULL;
-	long max_sign = -1, slot_arg = -1, rsa_apdus, ec_apdus;
+	long max_sign = -1, max_enum = -1, slot_arg = -1, rsa_apdus, ec_apdus;
 	int c, setup = 0, rc = 1;
 	void *dl;
 	CK_RV (*get_interface)(CK_UTF8CHAR_PTR, CK_VERSION_PTR, CK_INTERFACE_PTR_PTR, CK_FLAGS);
@@ -187,6 +188,7 @@ int main(int argc, char **argv)
 		case 'n': b.count = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'S': setup = 1; break;
 		case 'M': max_sign = strtol(optarg, NULL, 0); break;
+		case 'E': max_enum = strtol(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -249,6 +251,11 @@ int main(int argc, char **argv)
 	if (rsa_apdus < 0 || ec_apdus < 0)
 		goto out_fin;
 	rc = 0;
+	if (max_enum >= 0 && st.apdus > (uint64_t)max_enum) {
+		fprintf(stderr, "vnpki-bench: the enumeration took %llu APDUs, more than %ld\n",
+			(unsigned long long)st.apdus, max_enum);
+		rc = 1;
+	}
 	if (max_sign >= 0 && (rsa_apdus > max_sign || ec_apdus > max_sign)) {
 		fprintf(stderr, "vnpki-bench: a steady-state signature took more than %ld APDUs\n",
 			max_sign);
