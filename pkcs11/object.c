@@ -557,6 +557,9 @@ CK_RV vnp_C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTempla
 	rv = vnp_enter();
 	if (rv != CKR_OK)
 		goto out;
+	/* An enumeration starts here: a removed card closes the session instead of showing the
+	 * objects we still remember (reader status only, no APDU). */
+	vnp_slots_refresh_locked();
 	rv = vnp_session_get_locked(hSession, &s, &slot, &tok);
 	if (rv == CKR_OK)
 		rv = vnp_template_check(pTemplate, ulCount);

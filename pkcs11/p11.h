@@ -9,6 +9,17 @@
  *  - token lock (tok->lock): card I/O. Taken inside the module lock around each driver
  *    call (vnp_token_io_begin/end), never the other way round.
  * Functions ending in _locked need the module lock held.
+ * Known limit: the module lock stays held across card I/O, so a slow signature on one
+ * token blocks every other thread's calls (even on other slots) until it ends. Correct,
+ * not concurrent; a per-token split would need session/token reference counting.
+ *
+ * Card removal: a driver call that finds the card gone (vnp_token_io_end), or a reader
+ * refresh that finds it absent, marks the token removed; vnp_slot_reap_locked then closes
+ * its sessions and frees it, so the call that noticed returns CKR_DEVICE_REMOVED and later
+ * calls on those sessions CKR_SESSION_HANDLE_INVALID. C_GetSessionInfo, C_FindObjectsInit,
+ * C_GetSlotList, C_GetSlotInfo, C_GetTokenInfo and C_OpenSession look at the readers first
+ * (reader status only, never an APDU). A re-inserted card is a new token (new generation,
+ * not logged in).
  *
  * Handles: slot IDs are indexes into lib.slots (a reader keeps its slot for the life of
  * the library, found by name); session and object handles come from library-wide

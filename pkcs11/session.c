@@ -129,13 +129,10 @@ CK_RV vnp_session_get_locked(CK_SESSION_HANDLE h, struct vnp_session **ret,
 	return CKR_OK;
 }
 
-/* Log the token out on the card and in our state (errors ignored: the card may be gone). */
-static void token_logout_locked(struct vnp_token *tok)
+/* Forget the user login in our state (no card I/O): the token's sessions become public
+ * and their signing operations end. */
+static void token_forget_login_locked(struct vnp_token *tok)
 {
-	if (tok->card.drv->logout) {
-		vnp_token_io_begin(tok);
-		vnp_token_io_end(tok, tok->card.drv->logout(&tok->card, VNP_PIN_USER));
-	}
 	tok->user_logged_in = false;
 	for (size_t i = 0; i < vnp_lib.n_sessions; i++) {
 		struct vnp_session *s = vnp_lib.sessions[i];
@@ -147,6 +144,16 @@ static void token_logout_locked(struct vnp_token *tok)
 			s->sign_active = false;
 		}
 	}
+}
+
+/* Log the token out on the card and in our state (errors ignored: the card may be gone). */
+static void token_logout_locked(struct vnp_token *tok)
+{
+	if (tok->card.drv->logout) {
+		vnp_token_io_begin(tok);
+		vnp_token_io_end(tok, tok->card.drv->logout(&tok->card, VNP_PIN_USER));
+	}
+	token_forget_login_locked(tok);
 }
 
 /* ---- entry points ---- */
@@ -271,6 +278,10 @@ CK_RV vnp_C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo
 	rv = vnp_enter();
 	if (rv != CKR_OK)
 		goto out;
+	/* Applications poll this call to learn the session state (NSS: PK11_IsLoggedIn): look
+	 * at the readers first so that a removed card closes the session here (reader status
+	 * only, no APDU). */
+	vnp_slots_refresh_locked();
 	rv = vnp_session_get_locked(hSession, &s, NULL, &tok);
 	if (rv == CKR_OK && !pInfo)
 		rv = CKR_ARGUMENTS_BAD;
@@ -300,10 +311,14 @@ static CK_RV pin_result_locked(struct vnp_token *tok, int vrv, int tries)
 		tok->pin_known = tok->pin.max_tries != 0;
 		return CKR_OK;
 	case VNP_E_PIN_INCORRECT:
+		/* A failed comparison clears the card's security status (ISO 7816-4 §11.5.6):
+		 * a CKU_CONTEXT_SPECIFIC login or C_SetPIN with a wrong PIN logs the user out. */
+		token_forget_login_locked(tok);
 		tok->pin.tries_left = tries;
 		tok->pin_known = tries >= 0;
 		return CKR_PIN_INCORRECT;
 	case VNP_E_PIN_LOCKED:
+		token_forget_login_locked(tok);
 		tok->pin.tries_left = 0;
 		tok->pin_known = true;
 		return CKR_PIN_LOCKED;
@@ -479,6 +494,11 @@ static CK_RV set_pin_locked(struct vnp_token *tok, const CK_UTF8CHAR *old_pin, C
 	if (rv == CKR_OK) {
 		tok->info.user_pin.initial = false;
 		tok->pin.initial = false;
+		/* CHANGE REFERENCE DATA leaves the PIN verified on the card. From a public
+		 * session that would let anyone sharing the card sign without a PIN: drop it
+		 * (one VERIFY reset). */
+		if (!tok->user_logged_in)
+			token_logout_locked(tok);
 	}
 out:
 	vnp_secret_free(&o);
