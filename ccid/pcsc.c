@@ -11,17 +11,9 @@
 
 #include "config.h"
 #include "log.h"
+#include "pcsc_caps.h"
 #include "rv.h"
 #include "transport.h"
-
-#define SHORT_CMD_MAX 261   /* CLA INS P1 P2 Lc 255 bytes Le */
-#define SHORT_RESP_MAX 258  /* 256 bytes + SW1 SW2 */
-#define EXT_CMD_MAX 65544   /* 4 + 3 + 65535 + 2 */
-#define EXT_RESP_MAX 65538  /* 65536 + SW1 SW2 */
-#define VPCD_NAME "Virtual PCD"
-/* vpcd frames every message to the virtual card with a 16-bit length: commands and responses
- * above 65535 bytes break its socket (seen with vsmartcard-vpcd 0.8, Debian 12). */
-#define VPCD_MSG_MAX 65535
 
 struct vnp_backend {
 	pthread_mutex_t lock; /* guards ctx (re-established after a pcscd restart) and n_conn */
@@ -237,35 +229,25 @@ static const SCARD_IO_REQUEST *pci_for(DWORD proto)
 	}
 }
 
-/* Extended APDU support: vpcd moves any length; otherwise ask the driver for its largest
- * input (SCARD_ATTR_MAXINPUT, the CCID driver's dwMaxCCIDMessageLength - 10) and call the
- * reader extended-capable when it exceeds the largest short APDU. T=0 never is. */
+/* Ask the driver for its largest input (SCARD_ATTR_MAXINPUT, the CCID driver's
+ * dwMaxCCIDMessageLength - 10); vnp_pcsc_caps() decides. */
 static void fill_caps(struct vnp_reader *r, struct vnp_reader_caps *caps)
 {
 	unsigned char attr[8] = { 0 };
 	DWORD alen = sizeof(attr);
 	unsigned long maxin = 0;
-	bool vpcd = strstr(r->name, VPCD_NAME) != NULL;
+	bool have = false;
 	LONG rc;
 
-	memset(caps, 0, sizeof(*caps));
-	caps->t0 = r->proto == SCARD_PROTOCOL_T0;
 	rc = SCardGetAttrib(r->h, SCARD_ATTR_MAXINPUT, attr, &alen);
 	if (rc == SCARD_S_SUCCESS && alen >= 1 && alen <= sizeof(attr)) {
 		for (DWORD i = 0; i < alen; i++) /* little-endian DWORD */
 			maxin |= (unsigned long)attr[i] << (8 * i);
+		have = true;
 	}
-	caps->extended = !caps->t0 && (vpcd || maxin > SHORT_CMD_MAX);
-	caps->max_cmd = caps->extended ? EXT_CMD_MAX : SHORT_CMD_MAX;
-	caps->max_resp = caps->extended ? EXT_RESP_MAX : SHORT_RESP_MAX;
-	if (caps->extended && maxin > SHORT_CMD_MAX && maxin < EXT_CMD_MAX)
-		caps->max_cmd = maxin;
-	if (caps->extended && vpcd) {
-		caps->max_cmd = VPCD_MSG_MAX;
-		caps->max_resp = VPCD_MSG_MAX;
-	}
+	vnp_pcsc_caps(r->name, r->proto == SCARD_PROTOCOL_T0, have, maxin, caps);
 	vnp_log(VNP_LOG_READER, "pcsc: '%s' protocol T=%d, MAXINPUT %s%lu, extended %s (%zu/%zu)",
-		r->name, caps->t0 ? 0 : 1, rc == SCARD_S_SUCCESS ? "" : "unavailable ", maxin,
+		r->name, caps->t0 ? 0 : 1, have ? "" : "unavailable ", maxin,
 		caps->extended ? "yes" : "no", caps->max_cmd, caps->max_resp);
 }
 
@@ -366,6 +348,9 @@ static int pc_begin(struct vnp_reader *r)
 		rc = SCardBeginTransaction(r->h);
 	if (rc == SCARD_S_SUCCESS)
 		rc = SCARD_W_RESET_CARD; /* holding the transaction; the caller re-selects */
+	else if (rc == SCARD_W_RESET_CARD)
+		rc = SCARD_F_COMM_ERROR; /* reset again: no transaction is held, so never
+					  * answer VNP_E_CARD_RESET (which means "held") */
 out:
 	rv = map_rv(rc);
 	if (rv != VNP_OK && rv != VNP_E_CARD_RESET)

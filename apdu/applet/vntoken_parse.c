@@ -37,6 +37,47 @@ static int fixed_uint(const struct vnp_tlv *t, size_t n, uint32_t *ret)
 	return vnp_tlv_uint(t, ret);
 }
 
+/* Duplicate-field guard: a field may appear once per template (a second copy would silently
+ * override the first). Tags 80..9E use bits 0..30, 7F49 bit 31. False on a repeat. */
+static bool first_time(uint32_t *seen, uint32_t tag)
+{
+	uint32_t bit;
+
+	if (tag >= 0x80 && tag <= 0x9E)
+		bit = 1u << (tag - 0x80);
+	else if (tag == VNT_TAG_PUBKEY)
+		bit = 1u << 31;
+	else
+		return true; /* not a tracked field */
+	if (*seen & bit)
+		return false;
+	*seen |= bit;
+	return true;
+}
+
+/* The public key must have the size of its algorithm: RSA modulus of exactly 256 / 384
+ * bytes once leading zero bytes are dropped (they are), EC uncompressed point 04||X||Y of
+ * 65 (P-256) or 97 (P-384) bytes. */
+static int check_pub_size(struct vnp_pubkey *pub)
+{
+	size_t want, skip = 0;
+
+	if (VNP_ALG_IS_RSA(pub->alg)) {
+		want = pub->alg == VNP_ALG_RSA2048 ? 256 : 384;
+		while (skip < pub->modulus_len && pub->modulus[skip] == 0)
+			skip++;
+		if (pub->modulus_len - skip != want || !pub->exponent_len)
+			return VNP_E_MALFORMED;
+		memmove(pub->modulus, pub->modulus + skip, want);
+		pub->modulus_len = want;
+		return VNP_OK;
+	}
+	want = pub->alg == VNP_ALG_EC_P256 ? 65 : 97;
+	if (pub->ec_point_len != want || pub->ec_point[0] != 0x04)
+		return VNP_E_MALFORMED;
+	return VNP_OK;
+}
+
 static int alg_known(uint32_t a)
 {
 	switch (a) {
@@ -57,6 +98,7 @@ int vnp_vntoken_parse_caps(const uint8_t *buf, size_t len, struct vnp_token_info
 	const uint8_t *p, *end;
 	uint32_t v;
 	size_t i;
+	uint32_t seen = 0;
 	bool have_version = false;
 	int rv;
 
@@ -75,6 +117,8 @@ int vnp_vntoken_parse_caps(const uint8_t *buf, size_t len, struct vnp_token_info
 	p = fci.value;
 	end = fci.value + fci.len;
 	while ((rv = vnp_tlv_next(&p, end, &t)) == VNP_OK) {
+		if (!first_time(&seen, t.tag))
+			return VNP_E_MALFORMED;
 		switch (t.tag) {
 		case 0x80:
 			if (t.len != 2)
@@ -146,9 +190,14 @@ static int parse_pubkey(const struct vnp_tlv *pk, struct vnp_pubkey *pub)
 {
 	const uint8_t *p = pk->value, *end = pk->value + pk->len;
 	struct vnp_tlv t;
+	uint32_t seen = 0;
 	int rv;
 
+	if (!pk->constructed)
+		return VNP_E_MALFORMED;
 	while ((rv = vnp_tlv_next(&p, end, &t)) == VNP_OK) {
+		if (!first_time(&seen, t.tag))
+			return VNP_E_MALFORMED;
 		switch (t.tag) {
 		case 0x81:
 			rv = copy_bytes(&t, pub->modulus, sizeof(pub->modulus), &pub->modulus_len);
@@ -176,12 +225,15 @@ int vnp_vntoken_parse_key(const uint8_t *val, size_t len, struct vnp_obj *ret)
 	struct vnp_obj o;
 	struct vnp_tlv t;
 	uint32_t v;
+	uint32_t seen = 0;
 	bool have_ref = false, have_alg = false;
 	int rv;
 
 	memset(&o, 0, sizeof(o));
 	o.kind = VNP_OBJ_KEY;
 	while ((rv = vnp_tlv_next(&p, end, &t)) == VNP_OK) {
+		if (!first_time(&seen, t.tag))
+			return VNP_E_MALFORMED;
 		switch (t.tag) {
 		case 0x80:
 			rv = fixed_uint(&t, 1, &v);
@@ -224,9 +276,7 @@ int vnp_vntoken_parse_key(const uint8_t *val, size_t len, struct vnp_obj *ret)
 		return VNP_E_MALFORMED;
 	if (!alg_known(o.pub.alg))
 		return VNP_E_NOT_SUPPORTED;
-	if (VNP_ALG_IS_RSA(o.pub.alg) && (!o.pub.modulus_len || !o.pub.exponent_len))
-		return VNP_E_MALFORMED;
-	if (VNP_ALG_IS_EC(o.pub.alg) && (o.pub.ec_point_len < 3 || o.pub.ec_point[0] != 0x04))
+	if (check_pub_size(&o.pub))
 		return VNP_E_MALFORMED;
 	*ret = o;
 	return VNP_OK;
@@ -239,12 +289,15 @@ int vnp_vntoken_parse_object(enum vnp_obj_kind kind, const uint8_t *val, size_t 
 	struct vnp_obj o;
 	struct vnp_tlv t;
 	uint32_t v;
+	uint32_t seen = 0;
 	bool have_ref = false;
 	int rv;
 
 	memset(&o, 0, sizeof(o));
 	o.kind = kind;
 	while ((rv = vnp_tlv_next(&p, end, &t)) == VNP_OK) {
+		if (!first_time(&seen, t.tag))
+			return VNP_E_MALFORMED;
 		switch (t.tag) {
 		case 0x80:
 			rv = fixed_uint(&t, 1, &v);
@@ -334,6 +387,10 @@ int vnp_vntoken_parse_dir(const uint8_t *buf, size_t len, struct vnp_dir **ret)
 
 		switch (t.tag) {
 		case 0x87:
+			if (have_counter) {
+				rv = VNP_E_MALFORMED; /* two counters: which one is right? */
+				break;
+			}
 			rv = fixed_uint(&t, 4, &v);
 			dir->counter = v;
 			have_counter = true;

@@ -492,7 +492,66 @@ static const struct {
 	{ "indefinite length", "71 80 87 04 00 00 00 01 00 00", VNP_E_MALFORMED },
 	{ "hash of 31 bytes", "71 2C 87 04 00 00 00 01 A2 24 80 01 40 8D 1F {31:00}",
 	  VNP_E_MALFORMED },
+	{ "P-256 point of 65 bytes",
+	  "71 54 87 04 00 00 00 01 A0 4C 80 01 01 81 01 11 7F 49 43 86 41 04 {64:01}", VNP_OK },
+	{ "P-256 key with a P-384 point",
+	  "71 74 87 04 00 00 00 01 A0 6C 80 01 01 81 01 11 7F 49 63 86 61 04 {96:01}",
+	  VNP_E_MALFORMED },
+	{ "P-384 key with a P-256 point",
+	  "71 54 87 04 00 00 00 01 A0 4C 80 01 01 81 01 12 7F 49 43 86 41 04 {64:01}",
+	  VNP_E_MALFORMED },
+	{ "EC point not uncompressed",
+	  "71 54 87 04 00 00 00 01 A0 4C 80 01 01 81 01 11 7F 49 43 86 41 02 {64:01}",
+	  VNP_E_MALFORMED },
+	{ "truncated 7F49",
+	  "71 14 87 04 00 00 00 01 A0 0C 80 01 01 81 01 11 7F 49 43 86 01 04", VNP_E_MALFORMED },
+	{ "RSA-3072 modulus of 384 bytes",
+	  "71 82 01 9E 87 04 00 00 00 01 A0 82 01 94 80 01 01 81 01 02 7F 49 82 01 89 "
+	  "81 82 01 80 {384:FF} 82 03 01 00 01", VNP_OK },
+	{ "RSA-2048 key with a 384-byte modulus",
+	  "71 82 01 9E 87 04 00 00 00 01 A0 82 01 94 80 01 01 81 01 01 7F 49 82 01 89 "
+	  "81 82 01 80 {384:FF} 82 03 01 00 01", VNP_E_MALFORMED },
+	{ "RSA modulus of 385 bytes",
+	  "71 82 01 9F 87 04 00 00 00 01 A0 82 01 95 80 01 01 81 01 02 7F 49 82 01 8A "
+	  "81 82 01 81 {385:FF} 82 03 01 00 01", VNP_E_MALFORMED },
+	{ "duplicate counter", "71 0C 87 04 00 00 00 01 87 04 00 00 00 02", VNP_E_MALFORMED },
+	{ "duplicate reference in a cert",
+	  "71 0E 87 04 00 00 00 01 A2 06 80 01 40 80 01 41", VNP_E_MALFORMED },
+	{ "duplicate public key",
+	  "71 81 9A 87 04 00 00 00 01 A0 81 91 80 01 01 81 01 11 7F 49 43 86 41 04 {64:01} "
+	  "7F 49 43 86 41 04 {64:01}", VNP_E_MALFORMED },
+	{ "duplicate point in a public key",
+	  "71 81 97 87 04 00 00 00 01 A0 81 8E 80 01 01 81 01 11 7F 49 81 86 86 41 04 {64:01} "
+	  "86 41 04 {64:01}", VNP_E_MALFORMED },
 };
+
+/* SELECT answers (capability template) that must be refused. */
+static const struct {
+	const char *name;
+	const char *fci;
+	int rv;
+} bad_caps[] = {
+	{ "version only", "6F 04 80 02 01 00", VNP_OK },
+	{ "duplicate version", "6F 08 80 02 01 00 80 02 01 00", VNP_E_MALFORMED },
+	{ "duplicate tries", "6F 0C 80 02 01 00 89 02 03 0A 89 02 0F 0A", VNP_E_MALFORMED },
+	{ "counter of 2 bytes", "6F 08 80 02 01 00 87 02 00 01", VNP_E_MALFORMED },
+	{ "truncated", "6F 08 80 02 01 00 87 04 00", VNP_E_MALFORMED },
+};
+
+static void test_malformed_caps(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < VNP_ARRAY_SIZE(bad_caps); i++) {
+		size_t n;
+		uint8_t *buf = th_hex_alloc(bad_caps[i].fci, &n);
+		struct vnp_token_info info;
+		int rv = vnp_vntoken_parse_caps(buf, n, &info);
+
+		if (rv != bad_caps[i].rv)
+			fail_msg("%s: rv %d, expected %d", bad_caps[i].name, rv, bad_caps[i].rv);
+		free(buf);
+	}
+}
 
 static void test_malformed_dirs(void **state)
 {
@@ -563,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_objects_and_random),
 		cmocka_unit_test(test_malformed_dirs),
 		cmocka_unit_test(test_malformed_answers),
+		cmocka_unit_test(test_malformed_caps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vnpki-vtoken serve: plug one card per state file into pcscd through vpcd (ports
- * port, port+1, ...). SIGTERM/SIGINT stop it; SIGUSR1 writes the stats file. */
+ * port, port+1, ...). SIGTERM/SIGINT stop it (exit 0); SIGUSR1 writes the stats file. A card
+ * thread that ends on its own (bad host) stops the others and the exit status is 1. */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #define SERVE_MAX_CARDS 16
 
 static volatile int serve_stop;
+static pthread_t serve_main; /* the thread waiting in sigwait */
 
 struct serve_card {
 	struct vnp_vt_vpcd v;
@@ -45,6 +47,13 @@ static void *serve_thread(void *arg)
 	struct serve_card *sc = arg;
 
 	sc->rv = vnp_vt_vpcd_serve(&sc->v);
+	/* A worker that ends before the stop (bad host, no memory) would leave its card
+	 * unplugged while the process looks alive: wake the main thread, which stops all. */
+	if (!serve_stop) {
+		if (sc->rv == VNP_OK)
+			sc->rv = VNP_E_INTERNAL;
+		pthread_kill(serve_main, SIGUSR2);
+	}
 	return NULL;
 }
 
@@ -105,7 +114,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	return 0;
 }
 
-/* Wait for signals; returns when told to stop. */
+/* Wait for signals; returns when told to stop (SIGTERM, SIGINT) or a worker ended
+ * (SIGUSR2). */
 static void wait_signals(const sigset_t *set, const struct serve_args *a)
 {
 	int sig;
@@ -129,6 +139,7 @@ int vnp_vt_cmd_serve(int argc, char **argv)
 	sigset_t set;
 	unsigned i;
 	int rv, code = VT_EXIT_FAIL, fd;
+	bool all_started;
 
 	rv = parse_args(argc, argv, &a);
 	if (rv)
@@ -160,7 +171,9 @@ int vnp_vt_cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	serve_main = pthread_self();
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < a.nstates; i++) {
 		if (pthread_create(&cards[i].thread, NULL, serve_thread, &cards[i]) != 0) {
@@ -169,7 +182,8 @@ int vnp_vt_cmd_serve(int argc, char **argv)
 		}
 		cards[i].started = true;
 	}
-	if (i == a.nstates)
+	all_started = i == a.nstates;
+	if (all_started)
 		wait_signals(&set, &a);
 	serve_stop = 1;
 	for (i = 0; i < a.nstates; i++) {
@@ -177,13 +191,16 @@ int vnp_vt_cmd_serve(int argc, char **argv)
 		if (fd >= 0)
 			shutdown(fd, SHUT_RDWR);
 	}
-	code = VT_EXIT_OK;
+	code = all_started ? VT_EXIT_OK : VT_EXIT_FAIL;
 	for (i = 0; i < a.nstates; i++) {
 		if (!cards[i].started)
 			continue;
 		pthread_join(cards[i].thread, NULL);
-		if (cards[i].rv != VNP_OK)
+		if (cards[i].rv != VNP_OK) {
+			fprintf(stderr, "vnpki-vtoken serve: %s stopped: %s\n", cards[i].v.who,
+				vnp_rv_text(cards[i].rv));
 			code = VT_EXIT_FAIL;
+		}
 	}
 	if (vnp_vt_stats_write(a.stats) != VNP_OK) {
 		fprintf(stderr, "vnpki-vtoken serve: cannot write %s\n", a.stats);
