@@ -90,6 +90,7 @@ struct vnp_obj {
 	bool has_hash;
 	char application[VNP_LABEL_MAX + 1]; /* VNP_OBJ_DATA: CKA_APPLICATION */
 	bool private_obj;         /* reading needs the user PIN */
+	bool authority;           /* VNP_OBJ_CERT: a CA certificate (CKA_CERTIFICATE_CATEGORY 2) */
 };
 
 /* The object directory, as read from the card. */
@@ -127,6 +128,9 @@ struct vnp_token_info {
 	uint32_t counter;                      /* content change counter at SELECT */
 	unsigned pin_min, pin_max;             /* PIN policy, in bytes */
 	struct vnp_pin_info user_pin;          /* as known at SELECT (tries_left -1 if not told) */
+	struct vnp_pin_info so_pin;            /* the unblock counter (vntoken) or PUK */
+	bool terminated;                       /* unblock counter spent: the token is dead */
+	bool challenge_pending;                /* an unblock request waits for its answer */
 	uint32_t algs;                         /* bit (1 << index) per supported enum vnp_key_alg:
 						* see vnp_alg_bit() */
 	size_t max_cmd_data, max_resp_data;
@@ -194,6 +198,16 @@ struct vnp_card_driver {
 	/* Delete a key pair, certificate or data object. */
 	int (*delete_object)(struct vnp_card *card, const struct vnp_obj *obj);
 	int (*get_random)(struct vnp_card *card, uint8_t *buf, size_t len);
+	/* Recovery (RECOVERY.md). Draw and store a new unblock challenge (replacing any older
+	 * one); works on a locked token. VNP_E_TERMINATED. */
+	int (*unblock_challenge)(struct vnp_card *card, uint8_t *ret_challenge, size_t len);
+	/* RESET RETRY COUNTER with the 10-byte response and the new PIN. On success the PIN
+	 * is set and its counter reset. VNP_E_PIN_INCORRECT with *ret_tries_left = unblock
+	 * tries left (the challenge stays); VNP_E_TERMINATED when the counter is spent;
+	 * VNP_E_PIN_LEN when the new PIN breaks the policy (nothing spent);
+	 * VNP_E_CONDITIONS when no request is pending. */
+	int (*unblock)(struct vnp_card *card, const uint8_t *response, size_t response_len,
+		       const uint8_t *new_pin, size_t new_len, int *ret_tries_left);
 };
 
 struct vnp_card {

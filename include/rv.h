@@ -40,6 +40,7 @@ enum vnp_rv {
 	VNP_E_ARGS = -400,
 	VNP_E_BUFFER_TOO_SMALL = -401,
 	VNP_E_RANGE = -402,
+	VNP_E_CODE_CHECK = -403,    /* a request/response code whose check character fails */
 
 	/* internal */
 	VNP_E_NOMEM = -500,

@@ -42,6 +42,29 @@ struct vnp_ext_pin_counters {
 	int unblock_tries_max;
 };
 
+/* Device types (struct vnp_ext_token_details.device_type). */
+#define VNPKI_DEVICE_PKI_TOKEN 1
+#define VNPKI_DEVICE_SIM_PKI 2
+#define VNPKI_DEVICE_PIV 3
+
+/* What C_GetTokenInfo cannot say. No APDU: as learnt at the last card access. */
+struct vnp_ext_token_details {
+	CK_ULONG device_type;     /* VNPKI_DEVICE_* */
+	CK_BYTE serial[16];       /* the card's serial, binary */
+	CK_ULONG serial_len;
+	CK_BBOOL terminated;      /* unblock counter spent: hand the device back */
+	CK_BBOOL unblock_pending; /* an unblock request waits for its response code */
+	CK_BBOOL pin_initial;     /* the PIN is still the one handed out at issuance */
+	CK_BYTE reserved[32];
+};
+
+/* An unblock request (RECOVERY.md step 2). */
+struct vnp_ext_unblock_request {
+	char request_code[48];    /* "XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-C", NUL-terminated */
+	CK_BYTE serial[8];
+	CK_BYTE challenge[7];
+};
+
 struct vnp_ext_functions {
 	CK_VERSION version; /* 1.0 */
 	/* Copy the APDU counters of the token in slot. CKR_TOKEN_NOT_PRESENT. */
@@ -50,8 +73,15 @@ struct vnp_ext_functions {
 	CK_RV (*reset_apdu_stats)(CK_SLOT_ID slot);
 	/* Read the PIN counters (one VERIFY without data per PIN: spends nothing). */
 	CK_RV (*get_pin_counters)(CK_SLOT_ID slot, struct vnp_ext_pin_counters *ret);
-	/* Reserved for the unblock-request functions (version 1.1); NULL in 1.0. */
-	void *reserved[8];
+	/* Device type, serial and recovery state of the token in slot (no APDU). */
+	CK_RV (*get_token_details)(CK_SLOT_ID slot, struct vnp_ext_token_details *ret);
+	/* Create an unblock request: the token draws and keeps a new challenge (an older
+	 * request stops working). Works on a locked token; needs no login.
+	 * CKR_FUNCTION_NOT_SUPPORTED (the device's recovery goes elsewhere, e.g. SIM PKI),
+	 * CKR_DEVICE_ERROR, CKR_TOKEN_NOT_PRESENT. */
+	CK_RV (*create_unblock_request)(CK_SLOT_ID slot, struct vnp_ext_unblock_request *ret);
+	/* Reserved for later versions; NULL. */
+	void *reserved[6];
 };
 
 #ifdef __cplusplus
