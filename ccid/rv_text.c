@@ -32,6 +32,7 @@ const char *vnp_rv_text(int rv)
 	case VNP_E_ARGS: return "invalid arguments";
 	case VNP_E_BUFFER_TOO_SMALL: return "buffer too small";
 	case VNP_E_RANGE: return "value out of range";
+	case VNP_E_CODE_CHECK: return "the code's check character does not match (a typo)";
 	case VNP_E_NOMEM: return "out of memory";
 	case VNP_E_INTERNAL: return "internal error";
 	case VNP_E_CRYPTO: return "cryptographic library error";
