@@ -337,7 +337,10 @@ static CK_RV attr_cert(struct vnp_token *tok, struct vnp_p11_obj *o, CK_ATTRIBUT
 	switch (type) {
 	case CKA_CERTIFICATE_TYPE: return av_ulong(v, CKC_X_509);
 	case CKA_TRUSTED: return av_bool(v, false);
-	case CKA_CERTIFICATE_CATEGORY: return av_ulong(v, has_key_with_id(tok, &o->meta) ? 1 : 0);
+	case CKA_CERTIFICATE_CATEGORY:
+		/* 2 authority (stored on the card), 1 token user (a key with the same CKA_ID),
+		 * 0 unspecified */
+		return av_ulong(v, o->meta.authority ? 2 : has_key_with_id(tok, &o->meta) ? 1 : 0);
 	case CKA_ID: return av_bytes(v, o->meta.id, o->meta.id_len);
 	case CKA_URL:
 	case CKA_HASH_OF_SUBJECT_PUBLIC_KEY:

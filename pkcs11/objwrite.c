@@ -62,6 +62,26 @@ static CK_RV template_bool(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE 
 	return rv;
 }
 
+/* CKA_CERTIFICATE_CATEGORY: 2 (authority, a CA certificate) is stored on the card; 0
+ * (unspecified), 1 (token user: shown from a key with the same CKA_ID) and 3 (other entity)
+ * are accepted and stored as "not authority". */
+static CK_RV template_category(const CK_ATTRIBUTE *t, CK_ULONG n, bool *ret_authority)
+{
+	const CK_ATTRIBUTE *a = vnp_attr_find(t, n, CKA_CERTIFICATE_CATEGORY);
+	CK_ULONG cat = 0;
+	CK_RV rv;
+
+	*ret_authority = false;
+	if (!a)
+		return CKR_OK;
+	rv = vnp_attr_ulong(a, &cat);
+	if (rv == CKR_OK && cat > 3)
+		rv = CKR_ATTRIBUTE_VALUE_INVALID;
+	if (rv == CKR_OK)
+		*ret_authority = cat == 2;
+	return rv;
+}
+
 /* Attribute types C_CreateObject accepts (others: CKR_ATTRIBUTE_TYPE_INVALID; vendor
  * attributes are ignored). Values that only describe the certificate (CKA_SUBJECT, ...) are
  * accepted and recomputed from CKA_VALUE. */
@@ -143,6 +163,9 @@ static CK_RV parse_create(const CK_ATTRIBUTE *t, CK_ULONG n, struct vnp_obj *met
 		rv = template_bool(t, n, CKA_TRUSTED, false, &b);
 		if (rv == CKR_OK && b)
 			rv = CKR_ATTRIBUTE_READ_ONLY; /* only the SO may set CKA_TRUSTED */
+		if (rv != CKR_OK)
+			return rv;
+		rv = template_category(t, n, &meta->authority);
 		if (rv != CKR_OK)
 			return rv;
 		memset(&x, 0, sizeof(x));

@@ -37,6 +37,7 @@
 #include "vnpki/vnpki.h"
 #include "card.h"
 #include "config.h"
+#include "secret.h"
 #include "transport.h"
 
 struct vnp_sigctx;
@@ -66,6 +67,14 @@ struct vnp_token {
 	bool user_logged_in;
 	struct vnp_pin_info pin; /* user PIN counter as last learnt */
 	bool pin_known;
+	/* Recovery (RECOVERY.md): C_Login(CKU_SO, response code) only decodes the code on the
+	 * host and keeps its 10 bytes here; the card checks them at C_InitPIN. Wiped by
+	 * C_InitPIN (whatever the card said), C_Logout, closing the last session,
+	 * C_CloseAllSessions, C_Finalize and token removal (vnp_token_free). */
+	bool so_logged_in;
+	struct vnp_secret so_response; /* empty (p == NULL) once used */
+	struct vnp_pin_info so_pin;    /* unblock counter as last learnt */
+	bool so_known;
 	bool removed;            /* the card went away: vnp_slot_reap_locked drops the token */
 	uint64_t generation;
 };
@@ -182,6 +191,10 @@ int vnp_token_io_end(struct vnp_token *tok, int vrv);
 CK_RV vnp_token_reload_locked(struct vnp_token *tok);
 /* Refresh the user PIN counter with the driver's pin_status (spends no try). */
 CK_RV vnp_token_pin_refresh_locked(struct vnp_token *tok);
+/* Record a new unblock counter value (tries_left < 0: unknown); 0 means terminated. */
+void vnp_token_so_update(struct vnp_token *tok, int tries_left);
+/* End the recovery SO login and wipe the stored response code (no card I/O). */
+void vnp_token_so_logout(struct vnp_token *tok);
 
 /* ---- session.c ---- */
 /* The session with handle h, its slot and connected token. CKR_SESSION_HANDLE_INVALID. */

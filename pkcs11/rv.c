@@ -29,7 +29,9 @@ CK_RV vnp_ck_rv(int rv)
 	case VNP_E_CONDITIONS: return CKR_FUNCTION_REJECTED;
 	case VNP_E_CARD_FULL: return CKR_DEVICE_MEMORY;
 	case VNP_E_MEMORY_FAILURE: return CKR_DEVICE_ERROR;
-	case VNP_E_TERMINATED: return CKR_TOKEN_NOT_RECOGNIZED;
+	/* the card refuses everything but reading: C_Sign and the like fail as a device error;
+	 * C_Login and C_InitPIN say CKR_PIN_LOCKED themselves */
+	case VNP_E_TERMINATED: return CKR_DEVICE_ERROR;
 	case VNP_E_PIN_INCORRECT: return CKR_PIN_INCORRECT;
 	case VNP_E_PIN_LOCKED: return CKR_PIN_LOCKED;
 	case VNP_E_SECURITY_STATUS: return CKR_USER_NOT_LOGGED_IN;

@@ -7,14 +7,24 @@
  * only when the application typed one: C_Login never retries a VERIFY, and a PIN outside
  * the token's length policy is refused on the host (CKR_PIN_LEN_RANGE) without an APDU.
  *
- * CKU_SO (the unblock code holder) is not supported yet: C_Login(CKU_SO) returns
- * CKR_FUNCTION_NOT_SUPPORTED, and C_InitPIN therefore always finds no SO logged in. */
+ * CKU_SO is the holder of a response code (RECOVERY.md, "Through PKCS#11"): the pPin of
+ * C_Login(CKU_SO) is the code as typed ("BE78-QKEW-WV2A-14HP-T"). The login is a host-side
+ * state: the code is decoded and its check character verified on the host (a typo gives
+ * CKR_PIN_INVALID / CKR_PIN_INCORRECT with no APDU and no try spent), and its 10 bytes are
+ * kept in a locked secret. The TOKEN verifies the code at C_InitPIN (RESET RETRY COUNTER
+ * with the new PIN): that is where an unblock try is spent, and where a wrong code shows
+ * (CKR_PIN_INCORRECT, the SO login ends and the code must be typed again). In the SO state
+ * only C_InitPIN and C_Logout do anything; functions that need the user give
+ * CKR_USER_NOT_LOGGED_IN, C_SetPIN (the SO "PIN" cannot be changed) CKR_FUNCTION_NOT_SUPPORTED.
+ * After a successful C_InitPIN the SO stays logged in (with the code wiped) until C_Logout.
+ * A terminated token (unblock counter spent) refuses every login with CKR_PIN_LOCKED. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "p11.h"
 #include "mech.h"
 #include "log.h"
+#include "recovery.h"
 #include "rv.h"
 #include "secret.h"
 
@@ -187,6 +197,8 @@ CK_RV vnp_C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplicat
 	rv = vnp_slot_token_locked(slot, true, &tok);
 	if (rv == CKR_DEVICE_REMOVED)
 		rv = CKR_TOKEN_NOT_PRESENT;
+	if (rv == CKR_OK && tok->so_logged_in && !(flags & CKF_RW_SESSION))
+		rv = CKR_SESSION_READ_WRITE_SO_EXISTS;
 	if (rv != CKR_OK)
 		goto unlock;
 	s = calloc(1, sizeof(*s));
@@ -225,6 +237,8 @@ static void close_session_locked(size_t i)
 	vnp_sessions_count_locked(id, &all, &rw);
 	if (!all && slot && slot->tok && slot->tok->user_logged_in)
 		token_logout_locked(slot->tok);
+	if (!all && slot && slot->tok)
+		vnp_token_so_logout(slot->tok);
 	vnp_slot_reap_locked(slot);
 }
 
@@ -261,6 +275,8 @@ CK_RV vnp_C_CloseAllSessions(CK_SLOT_ID slotID)
 	vnp_sessions_close_slot_locked(slotID);
 	if (slot->tok && slot->tok->user_logged_in)
 		token_logout_locked(slot->tok);
+	if (slot->tok)
+		vnp_token_so_logout(slot->tok);
 	vnp_slot_reap_locked(slot);
 	vnp_leave(CKR_OK);
 out:
@@ -290,7 +306,9 @@ CK_RV vnp_C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo
 		memset(pInfo, 0, sizeof(*pInfo));
 		pInfo->slotID = s->slot_id;
 		pInfo->flags = s->flags;
-		if (tok->user_logged_in)
+		if (tok->so_logged_in)
+			pInfo->state = CKS_RW_SO_FUNCTIONS; /* RO sessions are refused meanwhile */
+		else if (tok->user_logged_in)
 			pInfo->state = rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
 		else
 			pInfo->state = rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
@@ -329,6 +347,8 @@ static CK_RV pin_result_locked(struct vnp_token *tok, int vrv, int tries)
 		return CKR_PIN_LEN_RANGE;
 	case VNP_E_PIN_INVALID:
 		return CKR_PIN_INVALID;
+	case VNP_E_TERMINATED:
+		return CKR_PIN_LOCKED; /* vnp_token_io_end recorded it */
 	default:
 		tok->pin_known = false;
 		return vnp_ck_rv(vrv);
@@ -354,6 +374,61 @@ static CK_RV verify_user_locked(struct vnp_token *tok, const CK_UTF8CHAR *pin, C
 	return rv;
 }
 
+/* Longest typed response code we try to read: the code is 21 characters, the rest leaves
+ * room for spaces. */
+#define SO_CODE_INPUT_MAX 128
+
+/* C_Login(CKU_SO, response code): decode and check it on the host, keep its bytes. No APDU:
+ * the token checks the code at C_InitPIN. */
+static CK_RV login_so_locked(struct vnp_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	struct vnp_secret typed = { 0 }, resp = { 0 };
+	CK_RV rv;
+	int vrv;
+
+	if (!tok->card.drv->unblock)
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	if (tok->info.terminated)
+		return CKR_PIN_LOCKED;
+	if (len == 0 || len > SO_CODE_INPUT_MAX || memchr(pin, 0, len))
+		return CKR_PIN_INVALID;
+	if (vnp_secret_new(len + 1, &typed) != VNP_OK ||
+	    vnp_secret_new(VNP_RECOVERY_RESPONSE_LEN, &resp) != VNP_OK) {
+		rv = CKR_HOST_MEMORY;
+		goto out;
+	}
+	memcpy(typed.p, pin, len);
+	typed.p[len] = 0;
+	typed.len = len;
+	vrv = vnp_code_decode((const char *)typed.p, resp.p, VNP_RECOVERY_RESPONSE_LEN);
+	switch (vrv) {
+	case VNP_OK:
+		resp.len = VNP_RECOVERY_RESPONSE_LEN;
+		vnp_token_so_logout(tok);
+		tok->so_response = resp;
+		memset(&resp, 0, sizeof(resp));
+		tok->so_logged_in = true;
+		rv = CKR_OK;
+		break;
+	case VNP_E_CODE_CHECK:
+		vnp_log(VNP_LOG_P11, "response code: check character does not match (a typo?)");
+		rv = CKR_PIN_INCORRECT;
+		break;
+	case VNP_E_INVALID_DATA:
+		vnp_log(VNP_LOG_P11, "response code: not a code of %d bytes",
+			VNP_RECOVERY_RESPONSE_LEN);
+		rv = CKR_PIN_INVALID;
+		break;
+	default:
+		rv = vnp_ck_rv(vrv);
+		break;
+	}
+out:
+	vnp_secret_free(&typed);
+	vnp_secret_free(&resp);
+	return rv;
+}
+
 static CK_RV login_locked(struct vnp_session *s, struct vnp_slot *slot, struct vnp_token *tok,
 			  CK_USER_TYPE type, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
@@ -363,18 +438,24 @@ static CK_RV login_locked(struct vnp_session *s, struct vnp_slot *slot, struct v
 	case CKU_USER:
 		if (tok->user_logged_in)
 			return CKR_USER_ALREADY_LOGGED_IN;
+		if (tok->so_logged_in)
+			return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+		if (tok->info.terminated)
+			return CKR_PIN_LOCKED; /* the card refuses every VERIFY for good */
 		rv = verify_user_locked(tok, pin, len);
 		if (rv == CKR_OK)
 			tok->user_logged_in = true;
 		return rv;
 	case CKU_SO:
+		if (tok->so_logged_in)
+			return CKR_USER_ALREADY_LOGGED_IN;
 		if (tok->user_logged_in)
 			return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
 		for (size_t i = 0; i < vnp_lib.n_sessions; i++)
 			if (vnp_lib.sessions[i]->slot_id == slot->id &&
 			    !(vnp_lib.sessions[i]->flags & CKF_RW_SESSION))
 				return CKR_SESSION_READ_ONLY_EXISTS;
-		return CKR_FUNCTION_NOT_SUPPORTED;
+		return login_so_locked(tok, pin, len);
 	case CKU_CONTEXT_SPECIFIC:
 		if (!s->sign_active || !s->sign.always_auth)
 			return CKR_OPERATION_NOT_INITIALIZED;
@@ -436,9 +517,11 @@ CK_RV vnp_C_Logout(CK_SESSION_HANDLE hSession)
 	if (rv != CKR_OK)
 		goto out;
 	rv = vnp_session_get_locked(hSession, &s, &slot, &tok);
-	if (rv == CKR_OK && !tok->user_logged_in)
+	if (rv == CKR_OK && !tok->user_logged_in && !tok->so_logged_in)
 		rv = CKR_USER_NOT_LOGGED_IN;
-	if (rv == CKR_OK)
+	if (rv == CKR_OK && tok->so_logged_in)
+		vnp_token_so_logout(tok); /* host-side state only: no APDU */
+	else if (rv == CKR_OK)
 		token_logout_locked(tok);
 	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
@@ -447,21 +530,93 @@ out:
 	return rv;
 }
 
+/* C_InitPIN in the SO state: RESET RETRY COUNTER with the stored response and the new PIN.
+ * The stored response is used once whatever the card answers, except when the new PIN is
+ * refused (nothing spent on the card). A wrong code, a terminated token or no pending
+ * request also end the SO login. */
+static CK_RV init_pin_locked(struct vnp_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	struct vnp_secret n = { 0 };
+	int tries = -1, vrv;
+	CK_RV rv;
+
+	if (!tok->so_logged_in)
+		return CKR_USER_NOT_LOGGED_IN;
+	if (!tok->so_response.p) {
+		vnp_log(VNP_LOG_P11, "C_InitPIN: the response code was used already; log in "
+				     "again with a new one");
+		return CKR_FUNCTION_FAILED;
+	}
+	if (!pin || len < tok->info.pin_min || len > tok->info.pin_max)
+		return CKR_PIN_LEN_RANGE;
+	if (vnp_secret_dup(pin, len, &n) != VNP_OK)
+		return CKR_HOST_MEMORY;
+	vnp_token_io_begin(tok);
+	vrv = tok->card.drv->unblock(&tok->card, tok->so_response.p, tok->so_response.len, n.p,
+				     n.len, &tries);
+	vnp_token_io_end(tok, vrv);
+	vnp_secret_free(&n);
+	switch (vrv) {
+	case VNP_OK:
+		/* the card set the PIN, reset both counters and erased the challenge */
+		tok->pin.tries_left = (int)tok->pin.max_tries;
+		tok->pin_known = tok->pin.max_tries != 0;
+		tok->pin.verified = false;
+		tok->pin.initial = false;
+		tok->info.user_pin.initial = false;
+		tok->info.challenge_pending = false;
+		if (tok->so_pin.max_tries)
+			vnp_token_so_update(tok, (int)tok->so_pin.max_tries);
+		vnp_secret_free(&tok->so_response);
+		memset(&tok->so_response, 0, sizeof(tok->so_response));
+		return CKR_OK;
+	case VNP_E_PIN_LEN:
+	case VNP_E_INVALID_DATA:
+		return CKR_PIN_LEN_RANGE; /* nothing spent: the code stays for another try */
+	case VNP_E_PIN_INCORRECT:
+		vnp_log(VNP_LOG_P11, "C_InitPIN: the token refused the response code (%d unblock "
+				     "tries left)", tries);
+		vnp_token_so_update(tok, tries);
+		rv = CKR_PIN_INCORRECT;
+		break;
+	case VNP_E_TERMINATED:
+		rv = CKR_PIN_LOCKED;
+		break;
+	case VNP_E_CONDITIONS:
+		/* 6985: no unblock request pending (never made, or already answered) */
+		vnp_log(VNP_LOG_P11, "C_InitPIN: no unblock request pending on the token");
+		tok->info.challenge_pending = false;
+		rv = CKR_FUNCTION_FAILED;
+		break;
+	default:
+		tok->so_known = false; /* the try may or may not have been spent */
+		rv = vnp_ck_rv(vrv);
+		break;
+	}
+	vnp_token_so_logout(tok);
+	return rv;
+}
+
 CK_RV vnp_C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen)
 {
 	struct vnp_session *s;
+	struct vnp_slot *slot = NULL;
+	struct vnp_token *tok;
 	CK_RV rv;
 
 	rv = vnp_enter();
 	if (rv != CKR_OK)
 		goto out;
-	rv = vnp_session_get_locked(hSession, &s, NULL, NULL);
+	rv = vnp_session_get_locked(hSession, &s, &slot, &tok);
 	if (rv == CKR_OK && !pPin && ulPinLen)
 		rv = CKR_ARGUMENTS_BAD;
 	else if (rv == CKR_OK && !(s->flags & CKF_RW_SESSION))
 		rv = CKR_SESSION_READ_ONLY;
 	else if (rv == CKR_OK)
-		rv = CKR_USER_NOT_LOGGED_IN; /* needs the SO, who cannot log in yet */
+		rv = init_pin_locked(tok, pPin, ulPinLen);
+	if (slot && slot->tok && slot->tok->removed)
+		rv = CKR_DEVICE_REMOVED;
+	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("C_InitPIN", rv, "hSession=%lu, pPin=<redacted %lu bytes>",
@@ -522,6 +677,10 @@ CK_RV vnp_C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG
 		rv = CKR_ARGUMENTS_BAD;
 	else if (rv == CKR_OK && !(s->flags & CKF_RW_SESSION))
 		rv = CKR_SESSION_READ_ONLY;
+	else if (rv == CKR_OK && tok->so_logged_in)
+		rv = CKR_FUNCTION_NOT_SUPPORTED; /* a response code cannot be changed */
+	else if (rv == CKR_OK && tok->info.terminated)
+		rv = CKR_PIN_LOCKED;
 	if (rv == CKR_OK)
 		rv = set_pin_locked(tok, pOldPin, ulOldLen, pNewPin, ulNewLen);
 	if (slot && slot->tok && slot->tok->removed)

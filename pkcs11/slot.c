@@ -36,8 +36,34 @@ int vnp_token_io_end(struct vnp_token *tok, int vrv)
 	}
 	if (vrv == VNP_E_NO_CARD || vrv == VNP_E_NO_DEVICE)
 		tok->removed = true;
+	if (vrv == VNP_E_TERMINATED) {
+		/* 6283: the unblock counter is spent, for good; nothing but reading works */
+		if (!tok->info.terminated)
+			vnp_warn("%s: token terminated (unblock counter spent): hand it back to "
+				 "the CA", tok->card.io.who);
+		vnp_token_so_update(tok, 0);
+		tok->user_logged_in = false;
+	}
 	vnp_mutex_unlock(tok->lock);
 	return vrv;
+}
+
+void vnp_token_so_update(struct vnp_token *tok, int tries_left)
+{
+	tok->so_pin.tries_left = tries_left;
+	tok->so_known = tries_left >= 0;
+	tok->info.so_pin.tries_left = tries_left;
+	if (tries_left == 0) {
+		tok->info.terminated = true;
+		tok->info.challenge_pending = false;
+	}
+}
+
+void vnp_token_so_logout(struct vnp_token *tok)
+{
+	tok->so_logged_in = false;
+	vnp_secret_free(&tok->so_response);
+	memset(&tok->so_response, 0, sizeof(tok->so_response));
 }
 
 /* Free a token. disconnect: release the reader handle too (not in a forked child). */
@@ -50,6 +76,7 @@ void vnp_token_free(struct vnp_token *tok, const struct vnp_reader_ops *ops, boo
 	if (disconnect && tok->card.io.reader && ops)
 		ops->disconnect(tok->card.io.reader);
 	vnp_objects_free(tok->objs, tok->n_objs);
+	vnp_token_so_logout(tok);
 	if (disconnect)
 		vnp_mutex_free(tok->lock);
 	free(tok);
@@ -216,6 +243,10 @@ static CK_RV token_connect_locked(struct vnp_slot *slot, struct vnp_token **ret)
 	tok->removed = false;
 	tok->pin = tok->info.user_pin;
 	tok->pin_known = tok->pin.tries_left >= 0;
+	tok->so_pin = tok->info.so_pin;
+	if (tok->info.terminated)
+		tok->so_pin.tries_left = 0;
+	tok->so_known = tok->so_pin.tries_left >= 0;
 	tok->dir_counter = dir->counter;
 	rv = vnp_objects_build(tok, dir);
 	vnp_dir_free(dir);
@@ -373,23 +404,37 @@ out:
 	return rv;
 }
 
+/* COUNT_LOW after a wrong try, FINAL_TRY (with COUNT_LOW) when one is left, LOCKED at zero;
+ * the flag bits of the user or the SO group. */
+static CK_FLAGS counter_flags(const struct vnp_pin_info *pin, CK_FLAGS low, CK_FLAGS final,
+			      CK_FLAGS locked)
+{
+	if (pin->tries_left == 0)
+		return locked;
+	if (pin->tries_left == 1)
+		return final | low;
+	if (pin->max_tries && pin->tries_left > 0 && (unsigned)pin->tries_left < pin->max_tries)
+		return low;
+	return 0;
+}
+
+/* Token flags from what is known, without card I/O. The SO flags describe the unblock
+ * counter (the response codes of RECOVERY.md); CKF_SO_PIN_LOCKED means terminated. */
 static void token_flags(const struct vnp_token *tok, CK_FLAGS *flags)
 {
-	const struct vnp_pin_info *pin = &tok->pin;
-
 	*flags = CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED;
 	if (tok->card.drv->get_random)
 		*flags |= CKF_RNG;
 	if (tok->info.user_pin.initial)
 		*flags |= CKF_USER_PIN_TO_BE_CHANGED;
-	if (!tok->pin_known)
-		return;
-	if (pin->tries_left == 0)
-		*flags |= CKF_USER_PIN_LOCKED;
-	else if (pin->tries_left == 1)
-		*flags |= CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_COUNT_LOW;
-	else if (pin->max_tries && (unsigned)pin->tries_left < pin->max_tries)
-		*flags |= CKF_USER_PIN_COUNT_LOW;
+	if (tok->pin_known)
+		*flags |= counter_flags(&tok->pin, CKF_USER_PIN_COUNT_LOW, CKF_USER_PIN_FINAL_TRY,
+					CKF_USER_PIN_LOCKED);
+	if (tok->info.terminated)
+		*flags |= CKF_SO_PIN_LOCKED;
+	else if (tok->so_known)
+		*flags |= counter_flags(&tok->so_pin, CKF_SO_PIN_COUNT_LOW, CKF_SO_PIN_FINAL_TRY,
+					CKF_SO_PIN_LOCKED);
 }
 
 static void serial_hex(const struct vnp_token_info *info, char out[17])

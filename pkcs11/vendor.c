@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The "Vendor VNPKI" interface (include/vnpki/vnpki.h): APDU statistics and PIN counters. */
+/* The "Vendor VNPKI" interface (include/vnpki/vnpki.h): APDU statistics, PIN counters,
+ * token details and unblock requests (RECOVERY.md step 2). */
 #include <string.h>
 
 #include "p11.h"
 #include "log.h"
+#include "recovery.h"
 #include "rv.h"
 
 static CK_RV slot_token_locked(CK_SLOT_ID id, struct vnp_slot **ret_slot,
@@ -88,6 +90,9 @@ static CK_RV get_pin_counters(CK_SLOT_ID slot_id, struct vnp_ext_pin_counters *r
 		if (vrv == VNP_OK) {
 			ret->unblock_tries_left = so.tries_left;
 			ret->unblock_tries_max = so.max_tries ? (int)so.max_tries : -1;
+			if (so.max_tries)
+				tok->so_pin.max_tries = so.max_tries;
+			vnp_token_so_update(tok, so.tries_left);
 		}
 	}
 	if (slot && slot->tok && slot->tok->removed)
@@ -99,9 +104,101 @@ out:
 	return rv;
 }
 
+static CK_RV get_token_details(CK_SLOT_ID slot_id, struct vnp_ext_token_details *ret)
+{
+	struct vnp_slot *slot;
+	struct vnp_token *tok;
+	CK_RV rv;
+
+	rv = vnp_enter();
+	if (rv != CKR_OK)
+		goto out;
+	rv = ret ? slot_token_locked(slot_id, &slot, &tok) : CKR_ARGUMENTS_BAD;
+	if (rv == CKR_OK) {
+		memset(ret, 0, sizeof(*ret));
+		/* enum vnp_device_type has the values of VNPKI_DEVICE_* */
+		ret->device_type = (CK_ULONG)tok->info.type;
+		ret->serial_len = VNP_MIN(tok->info.serial_len, sizeof(ret->serial));
+		memcpy(ret->serial, tok->info.serial, ret->serial_len);
+		ret->terminated = tok->info.terminated ? CK_TRUE : CK_FALSE;
+		ret->unblock_pending = tok->info.challenge_pending ? CK_TRUE : CK_FALSE;
+		ret->pin_initial = tok->info.user_pin.initial ? CK_TRUE : CK_FALSE;
+	}
+	vnp_leave(rv);
+out:
+	vnp_trace("vnp_ext.get_token_details", rv, "slot=%lu", (unsigned long)slot_id);
+	return rv;
+}
+
+/* GET UNBLOCK CHALLENGE, then the request code serial || challenge. */
+static CK_RV unblock_request_locked(struct vnp_token *tok, struct vnp_ext_unblock_request *ret)
+{
+	uint8_t req[VNP_RECOVERY_REQUEST_LEN];
+	char code[VNP_CODE_MAX];
+	int vrv;
+
+	if (!tok->card.drv->unblock_challenge)
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	if (tok->info.serial_len != VNP_RECOVERY_SERIAL_LEN) {
+		vnp_warn("%s: serial of %zu bytes: no unblock request", tok->card.io.who,
+			 tok->info.serial_len);
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	}
+	if (tok->info.terminated)
+		return CKR_PIN_LOCKED; /* no request can help any more */
+	memcpy(req, tok->info.serial, VNP_RECOVERY_SERIAL_LEN);
+	vnp_token_io_begin(tok);
+	vrv = tok->card.drv->unblock_challenge(&tok->card, req + VNP_RECOVERY_SERIAL_LEN,
+					       VNP_RECOVERY_CHALLENGE_LEN);
+	vnp_token_io_end(tok, vrv);
+	switch (vrv) {
+	case VNP_OK:
+		break;
+	case VNP_E_TERMINATED:
+		return CKR_PIN_LOCKED;
+	case VNP_E_CONDITIONS:    /* 6985: the token has no unblock key */
+	case VNP_E_NOT_SUPPORTED: /* 6D00 */
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	default:
+		return vnp_ck_rv(vrv);
+	}
+	tok->info.challenge_pending = true;
+	if (vnp_code_encode(req, sizeof(req), code, sizeof(code)) != VNP_OK ||
+	    strlen(code) >= sizeof(ret->request_code))
+		return CKR_GENERAL_ERROR;
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->request_code, code, strlen(code) + 1);
+	memcpy(ret->serial, req, VNP_RECOVERY_SERIAL_LEN);
+	memcpy(ret->challenge, req + VNP_RECOVERY_SERIAL_LEN, VNP_RECOVERY_CHALLENGE_LEN);
+	return CKR_OK;
+}
+
+static CK_RV create_unblock_request(CK_SLOT_ID slot_id, struct vnp_ext_unblock_request *ret)
+{
+	struct vnp_slot *slot = NULL;
+	struct vnp_token *tok;
+	CK_RV rv;
+
+	rv = vnp_enter();
+	if (rv != CKR_OK)
+		goto out;
+	rv = ret ? slot_token_locked(slot_id, &slot, &tok) : CKR_ARGUMENTS_BAD;
+	if (rv == CKR_OK)
+		rv = unblock_request_locked(tok, ret);
+	if (slot && slot->tok && slot->tok->removed)
+		rv = CKR_DEVICE_REMOVED;
+	vnp_slot_reap_locked(slot);
+	vnp_leave(rv);
+out:
+	vnp_trace("vnp_ext.create_unblock_request", rv, "slot=%lu", (unsigned long)slot_id);
+	return rv;
+}
+
 const struct vnp_ext_functions vnp_ext_functions = {
 	.version = { VNPKI_INTERFACE_VERSION_MAJOR, VNPKI_INTERFACE_VERSION_MINOR },
 	.get_apdu_stats = get_apdu_stats,
 	.reset_apdu_stats = reset_apdu_stats,
 	.get_pin_counters = get_pin_counters,
+	.get_token_details = get_token_details,
+	.create_unblock_request = create_unblock_request,
 };

@@ -6,6 +6,7 @@
 #include "card.h"
 #include "compiler.h"
 #include "log.h"
+#include "recovery.h"
 #include "rv.h"
 #include "secret.h"
 #include "sw.h"
@@ -27,6 +28,8 @@ static const uint8_t vntoken_aid[] = { 0xF0, 0x56, 0x4E, 0x50, 0x4B, 0x49, 0x54,
 #define INS_CREATE 0xE0
 #define INS_DELETE 0xE4
 #define INS_GET_CHALLENGE 0x84
+#define INS_GET_UNBLOCK_CHALLENGE 0x50
+#define INS_RESET_RETRY 0x2C
 
 #define ALGREF_RSA_PKCS1 0x01
 #define ALGREF_RSA_PSS 0x02
@@ -35,6 +38,8 @@ static const uint8_t vntoken_aid[] = { 0xF0, 0x56, 0x4E, 0x50, 0x4B, 0x49, 0x54,
 #define SW_OK 0x9000
 #define SW_PIN_BLOCKED 0x6983
 #define SW_CONDITIONS 0x6985
+#define SW_TERMINATED 0x6283
+#define SW_WRONG_DATA 0x6A80
 
 #define SELECT_RESP_MAX 1024
 #define PIN_MAX 255
@@ -52,7 +57,8 @@ struct vntoken_state {
 	bool env_valid;
 	uint8_t env_key, env_alg, env_hash;
 	uint16_t env_salt;
-	unsigned max_tries;
+	unsigned max_tries;    /* user PIN counter maximum (SELECT tag 88) */
+	unsigned so_max_tries; /* unblock counter maximum (SELECT tag 8B) */
 };
 
 static struct vntoken_state *state(struct vnp_card *card)
@@ -120,6 +126,7 @@ static int vntoken_probe(struct vnp_card *card, struct vnp_token_info *ret_info)
 	card->io.card_max_cmd_data = info.max_cmd_data;
 	card->io.card_max_resp_data = info.max_resp_data;
 	st->max_tries = info.user_pin.max_tries;
+	st->so_max_tries = info.so_pin.max_tries;
 	if (ret_info)
 		*ret_info = info;
 out:
@@ -217,10 +224,14 @@ static int vntoken_pin_status(struct vnp_card *card, unsigned pin_ref, struct vn
 		return VNP_E_NOMEM;
 	memset(&info, 0, sizeof(info));
 	info.tries_left = -1;
-	info.max_tries = st->max_tries;
+	info.max_tries = pin_ref == VNP_PIN_SO ? st->so_max_tries : st->max_tries;
 	apdu_init(&a, CLA_ISO, INS_VERIFY, 0x00, (uint8_t)pin_ref);
 	rv = simple(card, &a);
-	if (rv == VNP_OK) {
+	if (pin_ref == VNP_PIN_SO && a.sw == SW_TERMINATED) {
+		/* unblock status of a terminated token: the counter is spent */
+		info.tries_left = 0;
+		rv = VNP_OK;
+	} else if (rv == VNP_OK) {
 		info.verified = true;
 		/* the counter is back at its maximum after a correct PIN */
 		if (st->max_tries)
@@ -496,6 +507,8 @@ static int vntoken_write_object(struct vnp_card *card, const struct vnp_obj *met
 		vnp_tlv_put(&b, 0x89, meta->application,
 			    strnlen(meta->application, VNP_LABEL_MAX));
 	vnp_tlv_put_uint(&b, 0x8B, meta->private_obj ? 0x01 : 0x00, 1);
+	if (meta->kind == VNP_OBJ_CERT && meta->authority)
+		vnp_tlv_put_uint(&b, 0x8E, 0x02, 1); /* category: authority (CA certificate) */
 	vnp_tlv_put(&b, 0x8C, value, len);
 	if (b.failed) {
 		rv = VNP_E_NOMEM;
@@ -564,6 +577,65 @@ static int vntoken_get_random(struct vnp_card *card, uint8_t *buf, size_t len)
 	return rv;
 }
 
+/* GET UNBLOCK CHALLENGE (80 50 00 00 07): the token draws, saves and answers a new 7-byte
+ * challenge. 6283 (terminated) gives VNP_E_TERMINATED through the applet SW table; 6985 a
+ * token without an unblock key. */
+static int vntoken_unblock_challenge(struct vnp_card *card, uint8_t *ret_challenge, size_t len)
+{
+	uint8_t buf[VNP_RECOVERY_CHALLENGE_LEN];
+	struct vnp_apdu a;
+	int rv;
+
+	if (!ret_challenge || len != VNP_RECOVERY_CHALLENGE_LEN)
+		return VNP_E_ARGS;
+	apdu_init(&a, CLA_PROP, INS_GET_UNBLOCK_CHALLENGE, 0x00, 0x00);
+	a.le = VNP_RECOVERY_CHALLENGE_LEN;
+	a.resp = buf;
+	a.resp_cap = sizeof(buf);
+	rv = simple(card, &a);
+	if (rv == VNP_OK && a.resp_len != VNP_RECOVERY_CHALLENGE_LEN)
+		rv = VNP_E_MALFORMED;
+	if (rv == VNP_OK)
+		memcpy(ret_challenge, buf, VNP_RECOVERY_CHALLENGE_LEN);
+	return rv;
+}
+
+/* RESET RETRY COUNTER (00 2C 00 81, response || new PIN). APPLET.md "Recovery": 6283
+ * terminated, 6985 no pending challenge, 6A80 new PIN outside the policy (nothing spent),
+ * 63Cx wrong response with x unblock tries left. The answer that spends the last try
+ * (63C0) is reported as VNP_E_TERMINATED with *ret_tries_left 0: from then on the token
+ * is dead. */
+static int vntoken_unblock(struct vnp_card *card, const uint8_t *response, size_t response_len,
+			   const uint8_t *new_pin, size_t new_len, int *ret_tries_left)
+{
+	uint8_t data[VNP_RECOVERY_RESPONSE_LEN + PIN_MAX];
+	struct vnp_apdu a;
+	int rv, tries = -1;
+
+	if (!response || response_len != VNP_RECOVERY_RESPONSE_LEN || !new_pin || !new_len ||
+	    new_len > PIN_MAX)
+		return VNP_E_ARGS;
+	memcpy(data, response, response_len);
+	memcpy(data + response_len, new_pin, new_len);
+	apdu_init(&a, CLA_ISO, INS_RESET_RETRY, 0x00, VNP_PIN_USER);
+	a.data = data;
+	a.lc = response_len + new_len;
+	a.flags = VNP_APDU_SENSITIVE;
+	rv = simple(card, &a);
+	if (rv != VNP_OK && vnp_sw_tries_left(a.sw) >= 0) {
+		tries = vnp_sw_tries_left(a.sw);
+		rv = tries > 0 ? VNP_E_PIN_INCORRECT : VNP_E_TERMINATED;
+	} else if (a.sw == SW_TERMINATED) {
+		tries = 0;
+	} else if (a.sw == SW_WRONG_DATA) {
+		rv = VNP_E_PIN_LEN;
+	}
+	if (ret_tries_left)
+		*ret_tries_left = tries;
+	vnp_wipe(data, sizeof(data));
+	return rv;
+}
+
 const struct vnp_card_driver vnp_driver_vntoken = {
 	.name = "vntoken",
 	.probe = vntoken_probe,
@@ -579,4 +651,6 @@ const struct vnp_card_driver vnp_driver_vntoken = {
 	.write_object = vntoken_write_object,
 	.delete_object = vntoken_delete_object,
 	.get_random = vntoken_get_random,
+	.unblock_challenge = vntoken_unblock_challenge,
+	.unblock = vntoken_unblock,
 };

@@ -111,6 +111,7 @@ int vnp_vntoken_parse_caps(const uint8_t *buf, size_t len, struct vnp_token_info
 	memset(&info, 0, sizeof(info));
 	info.type = VNP_DEVICE_PKI_TOKEN;
 	info.user_pin.tries_left = -1;
+	info.so_pin.tries_left = -1;
 	snprintf(info.manufacturer, sizeof(info.manufacturer), "vnpki");
 	snprintf(info.model, sizeof(info.model), "vntoken");
 
@@ -142,6 +143,8 @@ int vnp_vntoken_parse_caps(const uint8_t *buf, size_t len, struct vnp_token_info
 			rv = fixed_uint(&t, 1, &v);
 			info.extended = (v & 0x01) != 0;
 			info.user_pin.initial = (v & 0x04) != 0;
+			info.terminated = (v & 0x08) != 0;
+			info.challenge_pending = (v & 0x10) != 0;
 			break;
 		case 0x85:
 			for (i = 0; i < t.len; i++)
@@ -166,6 +169,11 @@ int vnp_vntoken_parse_caps(const uint8_t *buf, size_t len, struct vnp_token_info
 			if (t.len != 2)
 				return VNP_E_MALFORMED;
 			info.user_pin.tries_left = t.value[0];
+			info.so_pin.tries_left = t.value[1];
+			break;
+		case 0x8B:
+			rv = fixed_uint(&t, 1, &v);
+			info.so_pin.max_tries = v;
 			break;
 		case 0x8A:
 			rv = fixed_uint(&t, 1, &v);
@@ -182,6 +190,8 @@ int vnp_vntoken_parse_caps(const uint8_t *buf, size_t len, struct vnp_token_info
 		return rv;
 	if (!have_version)
 		return VNP_E_MALFORMED;
+	if (info.terminated)
+		info.so_pin.tries_left = 0;
 	*ret = info;
 	return VNP_OK;
 }
@@ -326,6 +336,11 @@ int vnp_vntoken_parse_object(enum vnp_obj_kind kind, const uint8_t *val, size_t 
 				return VNP_E_MALFORMED;
 			memcpy(o.hash, t.value, sizeof(o.hash));
 			o.has_hash = true;
+			break;
+		case 0x8E:
+			/* certificate category: 02 authority, 00 or absent otherwise */
+			rv = fixed_uint(&t, 1, &v);
+			o.authority = kind == VNP_OBJ_CERT && v == 0x02;
 			break;
 		default:
 			break;

@@ -69,11 +69,55 @@ static void test_probe(void **state)
 	assert_int_equal(info.user_pin.max_tries, 3);
 	assert_int_equal(info.user_pin.tries_left, 3);
 	assert_int_equal(info.type, VNP_DEVICE_PKI_TOKEN);
+	assert_int_equal(info.so_pin.tries_left, 5);
+	assert_int_equal(info.so_pin.max_tries, 0);
+	assert_false(info.terminated);
+	assert_false(info.challenge_pending);
 	assert_true(card.io.card_extended);
 	assert_int_equal(card.io.card_max_cmd_data, 2048);
 	assert_int_equal(card.io.card_max_resp_data, 1024);
 	assert_int_equal(card.io.stats.transactions, 1);
 	finish();
+}
+
+/* Recovery state in the capability template: 84 bits 3 (terminated) and 4 (challenge
+ * pending), 89 second byte (unblock tries left), 8B (unblock maximum). */
+#define CAPS_RECOVERY(flags, tries)                                                        \
+	"6F 3D 80 02 01 00 81 08 01 02 03 04 05 06 07 08 82 02 08 00 83 02 04 00 84 01 " flags \
+	" 85 04 01 02 11 12 86 07 54 65 73 74 20 56 54 87 04 00 00 00 2A 88 03 04 08 03 "  \
+	"89 02 " tries " 8B 01 0A 8A 01 01"
+
+static void test_probe_recovery_state(void **state)
+{
+	static const struct {
+		const char *caps;
+		bool terminated, pending, initial;
+		int user_left, so_left;
+	} cases[] = {
+		{ CAPS_RECOVERY("01", "03 0A"), false, false, false, 3, 10 },
+		{ CAPS_RECOVERY("11", "00 0A"), false, true, false, 0, 10 },
+		{ CAPS_RECOVERY("15", "00 07"), false, true, true, 0, 7 },
+		{ CAPS_RECOVERY("09", "00 00"), true, false, false, 0, 0 },
+		/* terminated wins over a counter that still says tries are left */
+		{ CAPS_RECOVERY("19", "00 02"), true, true, false, 0, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < VNP_ARRAY_SIZE(cases); i++) {
+		struct vnp_token_info info;
+		size_t n;
+		uint8_t *buf = th_hex_alloc(cases[i].caps, &n);
+
+		assert_int_equal(vnp_vntoken_parse_caps(buf, n, &info), VNP_OK);
+		assert_int_equal(info.terminated, cases[i].terminated);
+		assert_int_equal(info.challenge_pending, cases[i].pending);
+		assert_int_equal(info.user_pin.initial, cases[i].initial);
+		assert_int_equal(info.user_pin.tries_left, cases[i].user_left);
+		assert_int_equal(info.so_pin.tries_left, cases[i].so_left);
+		assert_int_equal(info.so_pin.max_tries, 10);
+		assert_int_equal(info.user_pin.max_tries, 3);
+		free(buf);
+	}
 }
 
 static void test_detect_unknown_card(void **state)
@@ -402,6 +446,154 @@ static void test_verify(void **state)
 	finish();
 }
 
+#define UNBLOCK_CMD "00 2C 00 81 10 {10:A5} 31 32 33 34 35 36"
+
+/* Recovery commands (APPLET.md "Recovery"): unblock status, GET UNBLOCK CHALLENGE, RESET
+ * RETRY COUNTER, each with the status words the applet may answer. */
+static void test_recovery_commands(void **state)
+{
+	static const struct th_step steps[] = {
+		{ SELECT, CAPS_RECOVERY("11", "02 0A") " 90 00" },
+		{ "00 20 00 82", "63 C7" },
+		{ "00 20 00 82", "62 83" },
+		{ "00 20 00 82", "69 85" },
+		{ "80 50 00 00 07", "01 23 45 67 89 AB CD 90 00" },
+		{ "80 50 00 00 07", "62 83" },
+		{ "80 50 00 00 07", "01 02 90 00" },
+		{ "80 50 00 00 07", "69 85" },
+		{ UNBLOCK_CMD, "90 00" },
+		{ UNBLOCK_CMD, "63 C9" },
+		{ UNBLOCK_CMD, "63 C1" },
+		{ UNBLOCK_CMD, "63 C0" },
+		{ UNBLOCK_CMD, "62 83" },
+		{ UNBLOCK_CMD, "6A 80" },
+		{ UNBLOCK_CMD, "69 85" },
+		{ UNBLOCK_CMD, "67 00" },
+		{ UNBLOCK_CMD, NULL, VNP_E_NO_CARD },
+		{ NULL },
+	};
+	static const struct {
+		const char *sw;
+		int rv, tries;
+	} unblock[] = {
+		{ "90 00", VNP_OK, -1 },
+		{ "63 C9", VNP_E_PIN_INCORRECT, 9 },
+		{ "63 C1", VNP_E_PIN_INCORRECT, 1 },
+		{ "63 C0", VNP_E_TERMINATED, 0 },
+		{ "62 83", VNP_E_TERMINATED, 0 },
+		{ "6A 80", VNP_E_PIN_LEN, -1 },
+		{ "69 85", VNP_E_CONDITIONS, -1 },
+		{ "67 00", VNP_E_WRONG_LENGTH, -1 },
+		{ "(gone)", VNP_E_NO_CARD, -1 },
+	};
+	struct vnp_token_info info;
+	struct vnp_pin_info pi;
+	uint8_t resp[10], ch[8];
+	int tries;
+
+	(void)state;
+	memset(resp, 0xA5, sizeof(resp));
+	start(steps, false);
+	assert_int_equal(vnp_card_detect(&card, &info), VNP_OK);
+	assert_true(info.challenge_pending);
+	assert_int_equal(info.so_pin.tries_left, 10);
+	assert_int_equal(info.so_pin.max_tries, 10);
+
+	assert_int_equal(vnp_driver_vntoken.pin_status(&card, VNP_PIN_SO, &pi), VNP_OK);
+	assert_int_equal(pi.tries_left, 7);
+	assert_int_equal(pi.max_tries, 10);
+	assert_false(pi.verified);
+	assert_int_equal(vnp_driver_vntoken.pin_status(&card, VNP_PIN_SO, &pi), VNP_OK);
+	assert_int_equal(pi.tries_left, 0);
+	assert_int_equal(vnp_driver_vntoken.pin_status(&card, VNP_PIN_SO, &pi), VNP_E_CONDITIONS);
+
+	/* wrong sizes are refused before anything is sent */
+	assert_int_equal(vnp_driver_vntoken.unblock_challenge(&card, ch, 8), VNP_E_ARGS);
+	assert_int_equal(vnp_driver_vntoken.unblock(&card, resp, 9, (const uint8_t *)"123456", 6,
+						     &tries),
+			 VNP_E_ARGS);
+	assert_int_equal(vnp_driver_vntoken.unblock(&card, resp, 10, (const uint8_t *)"", 0,
+						     &tries),
+			 VNP_E_ARGS);
+
+	memset(ch, 0xEE, sizeof(ch));
+	assert_int_equal(vnp_driver_vntoken.unblock_challenge(&card, ch, 7), VNP_OK);
+	th_assert_hex(ch, 8, "01 23 45 67 89 AB CD EE");
+	assert_int_equal(vnp_driver_vntoken.unblock_challenge(&card, ch, 7), VNP_E_TERMINATED);
+	assert_int_equal(vnp_driver_vntoken.unblock_challenge(&card, ch, 7), VNP_E_MALFORMED);
+	assert_int_equal(vnp_driver_vntoken.unblock_challenge(&card, ch, 7), VNP_E_CONDITIONS);
+	th_assert_hex(ch, 8, "01 23 45 67 89 AB CD EE");
+
+	for (size_t i = 0; i < VNP_ARRAY_SIZE(unblock); i++) {
+		int rv;
+
+		tries = 99;
+		rv = vnp_driver_vntoken.unblock(&card, resp, 10, (const uint8_t *)"123456", 6,
+						&tries);
+		if (rv != unblock[i].rv || tries != unblock[i].tries)
+			fail_msg("unblock answered %s: rv %d tries %d, expected %d %d",
+				 unblock[i].sw, rv, tries, unblock[i].rv, unblock[i].tries);
+	}
+	assert_int_equal(card.io.stats.by_ins[0x2C], 9);
+	finish();
+}
+
+/* Certificate category (tag 8E): parsed from the directory, sent by CREATE OBJECT for
+ * authority certificates only. */
+static void test_authority_certs(void **state)
+{
+	static const struct th_step steps[] = {
+		{ "80 E0 00 00 18 80 01 A2 82 02 AB CD 83 04 63 65 72 74 8B 01 00 8E 01 02 "
+		  "8C 03 01 02 03 00",
+		  "80 01 42 90 00" },
+		{ "80 CA 01 00 00",
+		  "71 1B 87 04 00 00 00 03 A2 06 80 01 40 8E 01 02 A2 06 80 01 41 8E 01 00 "
+		  "A2 03 80 01 42 90 00" },
+		{ NULL },
+	};
+	static const struct {
+		const char *val;
+		int rv;
+		bool authority;
+	} objs[] = {
+		{ "80 01 40 8E 01 02", VNP_OK, true },
+		{ "80 01 40 8E 01 00", VNP_OK, false },
+		{ "80 01 40 8E 01 01", VNP_OK, false },
+		{ "80 01 40", VNP_OK, false },
+		{ "80 01 40 8E 02 00 02", VNP_E_MALFORMED, false },
+		{ "80 01 40 8E 00", VNP_E_MALFORMED, false },
+		{ "80 01 40 8E 01 02 8E 01 02", VNP_E_MALFORMED, false },
+	};
+	struct vnp_obj cert = { .kind = VNP_OBJ_CERT, .id = { 0xAB, 0xCD }, .id_len = 2,
+				.label = "cert", .authority = true };
+	struct vnp_dir *d = NULL;
+	uint8_t ref = 0;
+
+	(void)state;
+	for (size_t i = 0; i < VNP_ARRAY_SIZE(objs); i++) {
+		size_t n;
+		uint8_t *buf = th_hex_alloc(objs[i].val, &n);
+		struct vnp_obj o;
+		int rv = vnp_vntoken_parse_object(VNP_OBJ_CERT, buf, n, &o);
+
+		if (rv != objs[i].rv || (rv == VNP_OK && o.authority != objs[i].authority))
+			fail_msg("%s: rv %d authority %d", objs[i].val, rv, (int)o.authority);
+		free(buf);
+	}
+	start(steps, false);
+	assert_int_equal(vnp_driver_vntoken.write_object(&card, &cert,
+							  (const uint8_t *)"\x01\x02\x03", 3, &ref),
+			 VNP_OK);
+	assert_int_equal(ref, 0x42);
+	assert_int_equal(vnp_driver_vntoken.read_dir(&card, &d), VNP_OK);
+	assert_int_equal(d->count, 3);
+	assert_true(d->objs[0].authority);
+	assert_false(d->objs[1].authority);
+	assert_false(d->objs[2].authority);
+	vnp_dir_free(d);
+	finish();
+}
+
 static void test_objects_and_random(void **state)
 {
 	static const struct th_step steps[] = {
@@ -610,6 +802,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_probe_recovery_state),
 		cmocka_unit_test(test_detect_unknown_card),
 		cmocka_unit_test(test_read_dir_extended),
 		cmocka_unit_test(test_read_dir_short_chained),
@@ -619,6 +812,8 @@ int main(void)
 		cmocka_unit_test(test_reset_reselects),
 		cmocka_unit_test(test_nested_transactions),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_recovery_commands),
+		cmocka_unit_test(test_authority_certs),
 		cmocka_unit_test(test_objects_and_random),
 		cmocka_unit_test(test_malformed_dirs),
 		cmocka_unit_test(test_malformed_answers),

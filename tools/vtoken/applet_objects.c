@@ -26,6 +26,8 @@ static int put_obj(struct vnp_vcard *card, struct vnp_buf *out, uint8_t ref,
 	vnp_tlv_put_uint(out, 0x8A, (uint32_t)o->value_len, 2);
 	vnp_tlv_put_uint(out, 0x8B, o->priv ? 1 : 0, 1);
 	vnp_tlv_put(out, 0x8D, md, sizeof(md));
+	if (o->type == VNP_VT_OBJ_CERT && o->category)
+		vnp_tlv_put_uint(out, 0x8E, o->category, 1);
 	vnp_tlv_close(out, mark);
 	return VNP_OK;
 }
@@ -116,6 +118,11 @@ static uint16_t parse_template(const struct vnp_vt_cmd *c, struct vnp_vt_obj *o,
 				return 0x6A80;
 			o->priv = t.value[0];
 			break;
+		case 0x8E: /* CKA_CERTIFICATE_CATEGORY, certificates only */
+			if (t.len != 1 || t.value[0] > 3)
+				return 0x6A80;
+			o->category = t.value[0];
+			break;
 		case 0x8C:
 			if (t.len > VNP_VT_VALUE_MAX)
 				return 0x6A80;
@@ -130,6 +137,8 @@ static uint16_t parse_template(const struct vnp_vt_cmd *c, struct vnp_vt_obj *o,
 	if (rv != VNP_E_NOT_FOUND || !o->type || !have_value)
 		return 0x6A80;
 	if (o->type == VNP_VT_OBJ_CERT && o->value_len == 0)
+		return 0x6A80;
+	if (o->type != VNP_VT_OBJ_CERT && o->category)
 		return 0x6A80;
 	return 0;
 }

@@ -55,6 +55,8 @@ uint16_t vnp_vt_vnt_verify(struct vnp_vcard *card, const struct vnp_vt_cmd *c)
 
 	if (c->p1 != 0x00 && c->p1 != 0xFF)
 		return 0x6A86;
+	if (c->p2 == VNT_UNBLOCK_REF && c->p1 == 0x00 && c->lc == 0)
+		return vnp_vt_vnt_unblock_status(card); /* the unblock reference has no VERIFY */
 	if (c->p2 != VNT_PIN_REF)
 		return 0x6A88;
 	if (c->p1 == 0xFF) { /* reset the security status (ISO 7816-4:2013 §11.5.6) */

@@ -58,6 +58,10 @@ static uint16_t vnt_select(struct vnp_vcard *card, struct vnp_buf *out)
 		flags |= 0x01;
 	if (d->pin_initial)
 		flags |= 0x04;
+	if (d->terminated)
+		flags |= 0x08;
+	if (d->has_challenge)
+		flags |= 0x10;
 	mark = vnp_tlv_open(out, 0x6F);
 	vnp_tlv_put_uint(out, 0x80, 0x0100, 2);
 	vnp_tlv_put(out, 0x81, d->serial, sizeof(d->serial));
@@ -70,8 +74,9 @@ static uint16_t vnt_select(struct vnp_vcard *card, struct vnp_buf *out)
 	vnp_tlv_put(out, 0x88, policy, sizeof(policy));
 	vnp_tlv_put(out, 0x89, tries, sizeof(tries));
 	vnp_tlv_put_uint(out, 0x8A, d->device, 1);
+	vnp_tlv_put_uint(out, 0x8B, d->unblock_max, 1);
 	vnp_tlv_close(out, mark);
-	return d->unblock_tries == 0 ? 0x6283 : 0x9000;
+	return 0x9000; /* also when terminated: flag bit 3 says so */
 }
 
 static void vnt_deselect(struct vnp_vcard *card)
@@ -79,11 +84,33 @@ static void vnt_deselect(struct vnp_vcard *card)
 	memset(&card->vnt, 0, sizeof(card->vnt));
 }
 
+/* What a terminated applet still answers (APPLET.md "Recovery"): GET DIRECTORY, READ
+ * OBJECT of public objects and the VERIFY status forms (SELECT and GET RESPONSE never
+ * reach the applet's process). */
+static bool allowed_when_terminated(const struct vnp_vcard *card, const struct vnp_vt_cmd *c)
+{
+	const struct vnp_vt_obj *o;
+
+	switch (c->ins) {
+	case 0xCA:
+		return true;
+	case 0xB0:
+		if (c->p1 < VNP_VT_CERT_REF_MIN || c->p1 > VNP_VT_DATA_REF_MAX)
+			return true; /* key pairs: the public key */
+		o = card->st->d.objs[c->p1];
+		return !o || !o->priv;
+	case 0x20:
+		return c->p1 == 0x00 && c->lc == 0;
+	default:
+		return false;
+	}
+}
+
 static uint16_t vnt_process(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 			    struct vnp_buf *out)
 {
-	if (card->st->d.unblock_tries == 0)
-		return 0x6283; /* terminated: only SELECT answers */
+	if (card->st->d.terminated && !allowed_when_terminated(card, c))
+		return 0x6283;
 	switch (c->ins) {
 	case 0xCA: return vnp_vt_vnt_directory(card, c, out);
 	case 0xB0: return vnp_vt_vnt_read(card, c, out);
@@ -94,6 +121,8 @@ static uint16_t vnt_process(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 	case 0x2A: return vnp_vt_vnt_pso(card, c, out);
 	case 0xE0: return vnp_vt_vnt_create(card, c, out);
 	case 0xE4: return vnp_vt_vnt_delete(card, c);
+	case 0x50: return vnp_vt_vnt_unblock_challenge(card, c, out);
+	case 0x2C: return vnp_vt_vnt_reset_retry(card, c);
 	default: return 0x6D00;
 	}
 }

@@ -7,6 +7,7 @@
 #include "vcard.h"
 
 #define VNT_PIN_REF 0x81
+#define VNT_UNBLOCK_REF 0x82
 
 /* Lock the state (fresh from disk). 0 or the SW to answer (6581). */
 uint16_t vnp_vt_vnt_lock(struct vnp_vcard *card);
@@ -18,6 +19,16 @@ int vnp_vt_vnt_put_key(struct vnp_buf *out, uint8_t ref, const struct vnp_vt_key
 /* applet_pin.c */
 uint16_t vnp_vt_vnt_verify(struct vnp_vcard *card, const struct vnp_vt_cmd *c);
 uint16_t vnp_vt_vnt_change(struct vnp_vcard *card, const struct vnp_vt_cmd *c);
+/* applet_recovery.c (APPLET.md "Recovery"). GET UNBLOCK CHALLENGE: a new 7-byte challenge,
+ * saved (replacing any older one) before it goes to out; 6985 without K_token, 6581 when
+ * the save fails. RESET RETRY COUNTER: response || new PIN; spends and saves an unblock try
+ * before comparing; 9000, 63Cx, 6283, 6985, 6700, 6A80, 6A86, 6A88, 6581. Both take and
+ * release the state lock themselves. */
+uint16_t vnp_vt_vnt_unblock_challenge(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
+				      struct vnp_buf *out);
+uint16_t vnp_vt_vnt_reset_retry(struct vnp_vcard *card, const struct vnp_vt_cmd *c);
+/* The unblock status: 63Cx (x tries left) or 6283 (terminated). Changes nothing. */
+uint16_t vnp_vt_vnt_unblock_status(struct vnp_vcard *card);
 /* applet_objects.c */
 uint16_t vnp_vt_vnt_directory(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 			      struct vnp_buf *out);

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "keys.h"
+#include "recovery.h"
 #include "rv.h"
 #include "state.h"
 #include "util.h"
@@ -126,7 +127,7 @@ static int read_pin(const struct init_args *a, uint8_t *pin, size_t cap, size_t 
 
 static int read_recovery(struct vnp_vt_state *st, const char *path)
 {
-	uint8_t raw[130], master[32];
+	uint8_t raw[130], master[VNP_RECOVERY_KEY_LEN];
 	size_t n = 0, m = 0;
 	int rv = -1;
 
@@ -144,8 +145,7 @@ static int read_recovery(struct vnp_vt_state *st, const char *path)
 			goto out;
 		}
 	}
-	if (vnp_vt_unblock_key(st->libctx, master, st->d.serial, sizeof(st->d.serial),
-			       st->d.unblock_key) != VNP_OK) {
+	if (vnp_recovery_token_key(master, st->d.serial, st->d.unblock_key) != VNP_OK) {
 		fprintf(stderr, "vnpki-vtoken init: KBKDF failed\n");
 		goto out;
 	}

@@ -59,8 +59,10 @@ static void show_json(const struct vnp_vt_data *d)
 	printf(" \"pin\": {\"tries_left\": %u, \"max_tries\": %u, \"min\": %u, \"max\": %u, "
 	       "\"initial\": %s},\n", d->pin_tries, d->pin_max_tries, d->pin_min, d->pin_max,
 	       d->pin_initial ? "true" : "false");
-	printf(" \"unblock\": {\"tries_left\": %u, \"max_tries\": %u, \"key\": %s},\n",
-	       d->unblock_tries, d->unblock_max, d->has_unblock_key ? "true" : "false");
+	printf(" \"unblock\": {\"tries_left\": %u, \"max_tries\": %u, \"key\": %s, "
+	       "\"challenge_pending\": %s, \"terminated\": %s},\n",
+	       d->unblock_tries, d->unblock_max, d->has_unblock_key ? "true" : "false",
+	       d->has_challenge ? "true" : "false", d->terminated ? "true" : "false");
 	printf(" \"extended\": %s, \"max_nc\": %u, \"max_ne\": %u,\n \"keys\": [",
 	       d->extended ? "true" : "false", d->max_nc, d->max_ne);
 	for (r = 0; r <= VNP_VT_KEY_REF_MAX; r++) {
@@ -87,8 +89,11 @@ static void show_json(const struct vnp_vt_data *d)
 		json_str(o->label, o->label_len);
 		printf(", \"application\": ");
 		json_str(o->app, o->app_len);
-		printf(", \"private\": %s, \"length\": %zu}", o->priv ? "true" : "false",
+		printf(", \"private\": %s, \"length\": %zu", o->priv ? "true" : "false",
 		       o->value_len);
+		if (o->type == VNP_VT_OBJ_CERT)
+			printf(", \"category\": %u", o->category);
+		putchar('}');
 		sep = ",";
 	}
 	printf("]}\n");
@@ -106,8 +111,10 @@ static void show_text(const struct vnp_vt_data *d)
 	       (unsigned long long)d->generation);
 	printf("user PIN:    %u of %u tries left, length %u-%u%s\n", d->pin_tries,
 	       d->pin_max_tries, d->pin_min, d->pin_max, d->pin_initial ? ", initial" : "");
-	printf("unblock:     %u of %u tries left%s\n", d->unblock_tries, d->unblock_max,
-	       d->has_unblock_key ? ", unblock key set" : "");
+	printf("unblock:     %u of %u tries left, %s%s%s\n", d->unblock_tries, d->unblock_max,
+	       d->has_unblock_key ? "recovery key present" : "no recovery key",
+	       d->has_challenge ? ", challenge pending" : "",
+	       d->terminated ? ", TERMINATED" : "");
 	printf("APDUs:       %s, Nc %u, Ne %u\n", d->extended ? "extended" : "short only",
 	       d->max_nc, d->max_ne);
 	for (r = 0; r <= VNP_VT_KEY_REF_MAX; r++) {
@@ -125,8 +132,9 @@ static void show_text(const struct vnp_vt_data *d)
 			continue;
 		printf("%s %02X: id=", o->type == VNP_VT_OBJ_CERT ? "cert" : "data", r);
 		vnp_vt_hex_write(stdout, o->id, o->id_len);
-		printf(" label=\"%.*s\" %zu bytes%s\n", (int)o->label_len, (const char *)o->label,
-		       o->value_len, o->priv ? " private" : "");
+		printf(" label=\"%.*s\" %zu bytes%s%s\n", (int)o->label_len,
+		       (const char *)o->label, o->value_len, o->priv ? " private" : "",
+		       o->type == VNP_VT_OBJ_CERT && o->category == 2 ? " authority" : "");
 	}
 }
 

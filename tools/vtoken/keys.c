@@ -325,32 +325,3 @@ out:
 	EVP_KDF_free(kdf);
 	return rv;
 }
-
-int vnp_vt_unblock_key(OSSL_LIB_CTX *libctx, const uint8_t master[32], const uint8_t *serial,
-		       size_t serial_len, uint8_t out[32])
-{
-	static const char label[] = "vnpki unblock key";
-	EVP_KDF *kdf = EVP_KDF_fetch(libctx, "KBKDF", NULL);
-	EVP_KDF_CTX *kctx = NULL;
-	int rv = VNP_E_CRYPTO;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MODE, (char *)"COUNTER", 0),
-		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MAC, (char *)"CMAC", 0),
-		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_CIPHER, (char *)"AES-256-CBC", 0),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)master, 32),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)label,
-						  sizeof(label) - 1),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)serial, serial_len),
-		OSSL_PARAM_construct_end(),
-	};
-
-	if (!kdf)
-		goto out;
-	kctx = EVP_KDF_CTX_new(kdf);
-	if (kctx && EVP_KDF_derive(kctx, out, 32, params) > 0)
-		rv = VNP_OK;
-out:
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return rv;
-}

@@ -40,9 +40,5 @@ int vnp_vt_sign(OSSL_LIB_CTX *libctx, EVP_PKEY *pkey, uint8_t alg, uint8_t schem
 /* PIN verifier: PBKDF2-HMAC-SHA256(pin, salt, 2000 iterations), 32 bytes. */
 int vnp_vt_pin_hash(OSSL_LIB_CTX *libctx, const uint8_t *salt, size_t salt_len,
 		    const uint8_t *pin, size_t pin_len, uint8_t out[32]);
-/* K_token = KBKDF counter mode, CMAC-AES-256, key K_master, label "vnpki unblock key",
- * context serial, L = 256 (NIST SP 800-108). */
-int vnp_vt_unblock_key(OSSL_LIB_CTX *libctx, const uint8_t master[32], const uint8_t *serial,
-		       size_t serial_len, uint8_t out[32]);
 
 #endif

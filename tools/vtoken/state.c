@@ -4,10 +4,12 @@
  * Format: UTF-8 text, one "key=value" per line, '#' comments. Numbers are decimal,
  * references two hex digits, byte strings lowercase hex. Keys:
  *   format=1 generation serial label device pin_min pin_max pin_max_tries pin_tries
- *   unblock_max unblock_tries pin_initial pin_salt pin_hash [unblock_key] counter
- *   extended max_nc max_ne
+ *   unblock_max unblock_tries pin_initial pin_salt pin_hash [unblock_key]
+ *   [unblock_challenge] terminated counter extended max_nc max_ne
  *   key.RR.{alg,id,label,usage,flags,der}   (der: PKCS#8 PrivateKeyInfo)
- *   obj.RR.{type,id,label,app,private,value}
+ *   obj.RR.{type,id,label,app,private,category,value}
+ * unblock_challenge is the pending recovery challenge (RECOVERY.md step 2): it lives here
+ * so that it survives unplugging; terminated=1 once the unblock counter is spent.
  * The PIN is kept as PBKDF2-HMAC-SHA256(pin, pin_salt), never in clear. */
 #include <errno.h>
 #include <fcntl.h>
@@ -181,6 +183,8 @@ static int parse_obj_field(struct vnp_vt_obj *o, const char *f, size_t flen, con
 		return parse_hex(v, vlen, o->app, sizeof(o->app), 0, &o->app_len);
 	if (key_is(f, flen, "private"))
 		return parse_bool(v, vlen, &o->priv);
+	if (key_is(f, flen, "category"))
+		return parse_hex(v, vlen, &o->category, 1, 1, NULL);
 	if (key_is(f, flen, "value")) {
 		int rv = parse_hex_alloc(v, vlen, &o->value, &o->value_len);
 		if (rv == VNP_OK && o->value_len > VNP_VT_VALUE_MAX)
@@ -264,8 +268,16 @@ static int parse_line(struct vnp_vt_data *d, const char *k, size_t klen, const c
 	}
 	if (key_is(k, klen, "unblock_key")) {
 		d->has_unblock_key = true;
-		return parse_hex(v, vlen, d->unblock_key, 32, 32, NULL);
+		return parse_hex(v, vlen, d->unblock_key, sizeof(d->unblock_key),
+				 sizeof(d->unblock_key), NULL);
 	}
+	if (key_is(k, klen, "unblock_challenge")) {
+		d->has_challenge = true;
+		return parse_hex(v, vlen, d->challenge, sizeof(d->challenge), sizeof(d->challenge),
+				 NULL);
+	}
+	if (key_is(k, klen, "terminated"))
+		return parse_bool(v, vlen, &d->terminated);
 	if (key_is(k, klen, "counter")) {
 		rv = parse_num(v, vlen, 0xFFFFFFFFul, &n);
 		d->counter = (uint32_t)n;
@@ -294,8 +306,10 @@ static int finish(OSSL_LIB_CTX *libctx, struct vnp_vt_data *d)
 
 	if (d->pin_min == 0 || d->pin_min > d->pin_max || d->pin_max > 64 ||
 	    d->pin_max_tries == 0 || d->pin_max_tries > 15 || d->pin_tries > d->pin_max_tries ||
-	    d->unblock_tries > d->unblock_max)
+	    d->unblock_max == 0 || d->unblock_tries > d->unblock_max)
 		return VNP_E_MALFORMED;
+	if (d->unblock_tries == 0)
+		d->terminated = true; /* a spent counter never comes back */
 	for (r = 0; r < sizeof(d->keys) / sizeof(d->keys[0]); r++) {
 		struct vnp_vt_key *k = d->keys[r];
 		if (!k)
@@ -311,7 +325,8 @@ static int finish(OSSL_LIB_CTX *libctx, struct vnp_vt_data *d)
 		if (!o)
 			continue;
 		if ((o->type != VNP_VT_OBJ_CERT && o->type != VNP_VT_OBJ_DATA) ||
-		    (o->type == VNP_VT_OBJ_CERT) != (r <= VNP_VT_CERT_REF_MAX))
+		    (o->type == VNP_VT_OBJ_CERT) != (r <= VNP_VT_CERT_REF_MAX) ||
+		    (o->category && o->type != VNP_VT_OBJ_CERT) || o->category > 3)
 			return VNP_E_MALFORMED;
 	}
 	return VNP_OK;
@@ -541,6 +556,9 @@ static void write_text(FILE *f, const struct vnp_vt_data *d)
 	write_hex_line(f, "pin_hash", d->pin_hash, sizeof(d->pin_hash));
 	if (d->has_unblock_key)
 		write_hex_line(f, "unblock_key", d->unblock_key, sizeof(d->unblock_key));
+	if (d->has_challenge)
+		write_hex_line(f, "unblock_challenge", d->challenge, sizeof(d->challenge));
+	fprintf(f, "terminated=%d\n", d->terminated);
 	fprintf(f, "counter=%lu\nextended=%d\nmax_nc=%u\nmax_ne=%u\n", (unsigned long)d->counter,
 		d->extended, d->max_nc, d->max_ne);
 	for (r = 0; r < sizeof(d->keys) / sizeof(d->keys[0]); r++) {
@@ -562,6 +580,8 @@ static void write_text(FILE *f, const struct vnp_vt_data *d)
 		write_ref_hex(f, "obj", r, "label", o->label, o->label_len);
 		write_ref_hex(f, "obj", r, "app", o->app, o->app_len);
 		fprintf(f, "obj.%02x.private=%d\n", r, o->priv);
+		if (o->type == VNP_VT_OBJ_CERT)
+			fprintf(f, "obj.%02x.category=%02x\n", r, o->category);
 		write_ref_hex(f, "obj", r, "value", o->value, o->value_len);
 	}
 }

@@ -34,6 +34,9 @@
 #define VNP_VT_ALG_P256 0x11
 #define VNP_VT_ALG_P384 0x12
 
+#define VNP_VT_CHALLENGE_LEN 7 /* unblock challenge (RECOVERY.md) */
+#define VNP_VT_UNBLOCK_KEY_LEN 32
+
 #define VNP_VT_OBJ_CERT 0xA2
 #define VNP_VT_OBJ_DATA 0xA1
 
@@ -59,6 +62,7 @@ struct vnp_vt_obj {
 	uint8_t app[VNP_VT_APP_MAX];
 	size_t app_len;
 	bool priv;
+	uint8_t category; /* certificates: CKA_CERTIFICATE_CATEGORY (0 unspecified, 2 authority) */
 	uint8_t *value;
 	size_t value_len;
 };
@@ -76,7 +80,10 @@ struct vnp_vt_data {
 	uint8_t pin_salt[VNP_VT_PIN_SALT_LEN];
 	uint8_t pin_hash[VNP_VT_PIN_HASH_LEN];
 	bool has_unblock_key;
-	uint8_t unblock_key[32]; /* K_token */
+	uint8_t unblock_key[VNP_VT_UNBLOCK_KEY_LEN]; /* K_token */
+	bool has_challenge;                          /* an unblock request is pending */
+	uint8_t challenge[VNP_VT_CHALLENGE_LEN];
+	bool terminated; /* unblock counter spent: dead for good (unblock_tries == 0) */
 	uint32_t counter;        /* content change counter */
 	bool extended;
 	uint16_t max_nc, max_ne;
