@@ -46,6 +46,9 @@ int au_vtoken_set_key(const char *state_path, const uint8_t master[VNP_RECOVERY_
 	}
 	memcpy(st->d.unblock_key, key, sizeof(key));
 	st->d.has_unblock_key = true;
+	/* A pending request was answered under the old key: it can never be answered now. */
+	st->d.has_challenge = false;
+	OPENSSL_cleanse(st->d.challenge, sizeof(st->d.challenge));
 	r = vnp_vt_state_save_locked(st);
 	if (r != VNP_OK) {
 		au_err(AU_E_STATE_SAVE, state_path, vnp_rv_text(r));
