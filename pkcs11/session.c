@@ -17,7 +17,10 @@
  * only C_InitPIN and C_Logout do anything; functions that need the user give
  * CKR_USER_NOT_LOGGED_IN, C_SetPIN (the SO "PIN" cannot be changed) CKR_FUNCTION_NOT_SUPPORTED.
  * After a successful C_InitPIN the SO stays logged in (with the code wiped) until C_Logout.
- * A terminated token (unblock counter spent) refuses every login with CKR_PIN_LOCKED. */
+ * A terminated token (unblock counter spent) refuses every login with CKR_PIN_LOCKED, on
+ * the host with no APDU; an operation that meets 6283 on the card (the token was terminated
+ * by another process while this one was logged in: C_Sign and the like) fails with
+ * CKR_DEVICE_ERROR and drops the login (vnp_token_io_end). Reading keeps working. */
 #include <stdlib.h>
 #include <string.h>
 

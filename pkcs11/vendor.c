@@ -137,7 +137,8 @@ static CK_RV unblock_request_locked(struct vnp_token *tok, struct vnp_ext_unbloc
 	char code[VNP_CODE_MAX];
 	int vrv;
 
-	if (!tok->card.drv->unblock_challenge)
+	/* SIM PKI recovery goes to the central CA, which hands out a PUK (RECOVERY.md) */
+	if (!tok->card.drv->unblock_challenge || tok->info.type == VNP_DEVICE_SIM_PKI)
 		return CKR_FUNCTION_NOT_SUPPORTED;
 	if (tok->info.serial_len != VNP_RECOVERY_SERIAL_LEN) {
 		vnp_warn("%s: serial of %zu bytes: no unblock request", tok->card.io.who,

@@ -49,7 +49,7 @@ static CK_FUNCTION_LIST_3_0_PTR f;
 static const struct vnp_ext_functions *ext;
 static CK_SLOT_ID slot;
 static char dir[] = "/tmp/vnpki-p11r-XXXXXX";
-static char state_path[256], log_path[256];
+static char state_path[256], away_path[256], log_path[256];
 static char used_code[VNP_CODE_MAX]; /* a response code typed in C_Login: not in the log */
 static CK_BBOOL yes = CK_TRUE;
 static const CK_BYTE p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
@@ -530,6 +530,19 @@ static void test_unblock(void)
 	RV(f->C_CloseAllSessions(slot), CKR_OK);
 	RV(open_rw(&rw), CKR_OK);
 	ok(session_state(rw) == CKS_RW_PUBLIC_SESSION, "after C_CloseAllSessions: public");
+	/* so does closing the last session */
+	RV(login(rw, CKU_SO, code), CKR_OK);
+	RV(f->C_CloseSession(rw), CKR_OK);
+	RV(open_rw(&rw), CKR_OK);
+	ok(session_state(rw) == CKS_RW_PUBLIC_SESSION, "after the last C_CloseSession: public");
+	/* and removing the token (the in-process reader sees no card while the state file is
+	 * away) */
+	RV(login(rw, CKU_SO, code), CKR_OK);
+	ok(rename(state_path, away_path) == 0, "token pulled");
+	ok(session_state(rw) == (CK_STATE)-1, "session gone with the token");
+	ok(rename(away_path, state_path) == 0, "token back");
+	RV(open_rw(&rw), CKR_OK);
+	ok(session_state(rw) == CKS_RW_PUBLIC_SESSION, "re-inserted token: public");
 	RV(f->C_CloseSession(rw), CKR_OK);
 }
 
@@ -622,6 +635,7 @@ static int setup_token(void)
 		return -1;
 	snprintf(state_path, sizeof(state_path), "%s/state", dir);
 	snprintf(log_path, sizeof(log_path), "%s/log", dir);
+	snprintf(away_path, sizeof(away_path), "%s/state.away", dir);
 	snprintf(keyp, sizeof(keyp), "%s/master.key", dir);
 	fp = fopen(keyp, "w");
 	if (!fp)
