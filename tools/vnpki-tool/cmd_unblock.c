@@ -183,6 +183,8 @@ int vnp_cmd_unblock(struct tool *t, int argc, char **argv)
 	}
 	if (rv != CKR_OK) {
 		vnp_err(MSG_CALL_FAILED, "C_InitPIN", vnp_tool_rv_name(rv, name));
+		if (!puk && d.have_details && !d.details.unblock_pending)
+			vnp_err(MSG_NO_PENDING_HINT);
 		rc = vnp_tool_rv_exit(rv);
 		goto out;
 	}

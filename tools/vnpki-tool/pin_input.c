@@ -112,14 +112,15 @@ static int from_tty(int tty, const char *prompt, struct vnp_secret *ret)
 
 	if (vnp_secret_new(SECRET_CAP, &s) != VNP_OK)
 		return EXIT_FAILED;
-	if (write(tty, prompt, strlen(prompt)) < 0)
-		goto out;
+	/* Echo off before the prompt shows: an answer typed after it is never flushed. */
 	if (tcgetattr(tty, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
 		restore = tcsetattr(tty, TCSAFLUSH, &quiet) == 0;
 	}
+	if (write(tty, prompt, strlen(prompt)) < 0)
+		goto out;
 	for (;;) {
 		r = read(tty, &c, 1);
 		if (r < 0 && errno == EINTR)
@@ -137,7 +138,7 @@ static int from_tty(int tty, const char *prompt, struct vnp_secret *ret)
 	rc = EXIT_OK;
 out:
 	if (restore)
-		tcsetattr(tty, TCSAFLUSH, &old);
+		tcsetattr(tty, TCSANOW, &old);
 	if (write(tty, "\n", 1) < 0) {
 		/* nothing to do: the terminal is going away */
 	}
