@@ -71,7 +71,7 @@ request() {
 	step "unblock request created" client "$TOOL" unblock-request --out "$1"
 	req=$(sed -n 's/.*"request_code": *"\([^"]*\)".*/\1/p' "$1")
 	[ -n "$req" ] || fail "no request code in $1: $(cat "$1")"
-	grep -q "$req" "$W/step.out" || fail "vnpki-tool did not print the request code"
+	grep -qF -- "$req" "$W/step.out" || fail "vnpki-tool did not print the request code"
 }
 # respond KEYFILE REQFILE: the agency's answer, in $resp.
 respond() {
@@ -97,7 +97,7 @@ say "token unplugged; the request travels on form Mẫu 06 to the agency"
 respond "$W/master.key" "$W/req1.json"
 say "response code $resp"
 grep -q "5654000000000041" "$W/audit.log" || fail "audit log lacks the answer"
-! grep -q "$resp" "$W/audit.log" || fail "the audit log must not hold the response code"
+! grep -qF -- "$resp" "$W/audit.log" || fail "the audit log must not hold the response code"
 respond "$W/other.key" "$W/req1.json"
 wrong=$resp
 respond "$W/master.key" "$W/req1.json"

@@ -24,7 +24,7 @@ code=$(sed -n 's/^Request code: //p' "$W/step.out")
 f="$W/vnpki-unblock-5654000000000001.json"
 [ -f "$f" ] || fail "no $f"
 json_ok "$f" || fail "request file is not JSON: $(cat "$f")"
-grep -q "\"request_code\": \"$code\"" "$f" || fail "request code not in the file"
+grep -qF -- "\"request_code\": \"$code\"" "$f" || fail "request code not in the file"
 grep -q '"serial": "5654000000000001"' "$f" || fail "serial"
 grep -q '"device_type": "pki-token"' "$f" || fail "device type"
 grep -q '"subject": "C=VN,O=UBND tỉnh Gia Lai,CN=Trần Thị Bình"' "$f" || fail "subject: $(cat "$f")"
