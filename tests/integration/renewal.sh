@@ -76,8 +76,10 @@ openssl crl2pkcs7 -nocrl -certfile "$W/newer.pem" -certfile "$W/ca.pem" -outform
 step "vnpki-tool import-cert: a PKCS#7 bundle with the CA" client "$TOOL" import-cert "$W/bundle.p7b"
 step "the bundle's certificate replaced the previous one" p11 --read-object --type cert --id 01 -o "$W/back.der"
 cmp -s "$W/back.der" "$W/newer.der" || fail "the bundle's certificate is not the one read"
-step "the CA certificate is on the token" client p11tool --provider "$MODULE" --list-all-certs
+step "the CA certificate is on the token, as an authority certificate" client p11tool --provider "$MODULE" --list-all-certs
 grep -q "vnpki test CA" "$W/step.out" || fail "no CA certificate listed: $(cat "$W/step.out")"
+grep -A3 "Label: vnpki test CA" "$W/step.out" | grep -q "CKA_CERTIFICATE_CATEGORY=CA" ||
+	fail "the CA certificate is not an authority certificate: $(cat "$W/step.out")"
 
 # A certificate for a key the token does not hold: refused, nothing written.
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$W/stranger.key" 2>/dev/null
