@@ -7,7 +7,7 @@ VNP_PACKAGES=(
 	libssl-dev openssl libpcsclite-dev pcscd libusb-1.0-0-dev libp11-kit-dev p11-kit p11-kit-modules
 	libcmocka-dev python3
 	vsmartcard-vpcd opensc gnutls-bin libnss3-tools poppler-utils
-	libengine-pkcs11-openssl python3-pykcs11 python3-cryptography
+	libengine-pkcs11-openssl python3-pykcs11 python3-cryptography firefox-esr
 )
 
 log() { printf '\n== %s\n' "$*"; }

@@ -413,15 +413,41 @@ static bool same_ident(const struct vnp_vt_state *st, const struct stat *sb)
 	       st->mtime.tv_sec == sb->st_mtim.tv_sec && st->mtime.tv_nsec == sb->st_mtim.tv_nsec;
 }
 
+/* Take a shared lock on the lock file for one read, unless this instance already holds
+ * the exclusive one. Returns the fd to close afterwards, -1 when none was taken. */
+static int read_lock(const struct vnp_vt_state *st)
+{
+	int fd;
+
+	if (st->lock_fd >= 0)
+		return -1;
+	fd = open(st->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1; /* a read-only place: read without the lock, as before */
+	while (flock(fd, LOCK_SH) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 int vnp_vt_state_refresh(struct vnp_vt_state *st)
 {
 	struct vnp_vt_data d;
 	struct stat sb;
-	int rv;
+	int rv, fd;
 
 	if (!st->stale && stat(st->path, &sb) == 0 && same_ident(st, &sb))
 		return VNP_OK;
+	/* A writer holds the exclusive lock across a whole command (a VERIFY saves the spent
+	 * try, then the restored counter): reading under the shared lock never sees the
+	 * state between two saves of one command, as no card would show it. */
+	fd = read_lock(st);
 	rv = load_file(st, &d, &sb);
+	if (fd >= 0)
+		close(fd);
 	if (rv != VNP_OK) {
 		st->stale = true;
 		return rv;
