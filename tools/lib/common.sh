@@ -5,7 +5,7 @@
 VNP_PACKAGES=(
 	gcc libc6-dev binutils pkg-config meson ninja-build procps
 	libssl-dev openssl libpcsclite-dev pcscd libusb-1.0-0-dev libp11-kit-dev p11-kit p11-kit-modules
-	libcmocka-dev python3
+	libcmocka-dev python3 util-linux
 	vsmartcard-vpcd opensc gnutls-bin libnss3-tools poppler-utils
 	libengine-pkcs11-openssl python3-pykcs11 python3-cryptography firefox-esr
 )
