@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <PCSC/winscard.h>
 #include <PCSC/reader.h>
@@ -15,10 +16,18 @@
 #include "rv.h"
 #include "transport.h"
 
+#define PC_MAX_WAITERS 8
+#define PC_WAIT_READERS 32
+
 struct vnp_backend {
 	pthread_mutex_t lock; /* guards ctx (re-established after a pcscd restart) and n_conn */
 	SCARDCONTEXT ctx;
 	unsigned n_conn;      /* connected readers: the context is kept while any is open */
+	/* wait_event(): each waiter has its own context (pcsc-lite serialises calls on one
+	 * context), listed here for cancel(); cancelled is sticky until close() */
+	bool cancelled;
+	SCARDCONTEXT waiters[PC_MAX_WAITERS];
+	bool waiting[PC_MAX_WAITERS];
 };
 
 struct vnp_reader {
@@ -115,7 +124,7 @@ static LONG revive_context_locked(struct vnp_backend *be)
 }
 
 /* Reader names as one multi-string, malloc'ed. *ret_names NULL when there are no readers. */
-static LONG list_names_locked(struct vnp_backend *be, char **ret_names)
+static LONG list_names(SCARDCONTEXT ctx, char **ret_names)
 {
 	char *names = NULL;
 	DWORD len = 0;
@@ -125,7 +134,7 @@ static LONG list_names_locked(struct vnp_backend *be, char **ret_names)
 	for (int attempt = 0; attempt < 3; attempt++) {
 		free(names);
 		names = NULL;
-		rc = SCardListReaders(be->ctx, NULL, NULL, &len);
+		rc = SCardListReaders(ctx, NULL, NULL, &len);
 		if (rc == SCARD_E_NO_READERS_AVAILABLE)
 			return SCARD_S_SUCCESS;
 		if (rc != SCARD_S_SUCCESS)
@@ -133,7 +142,7 @@ static LONG list_names_locked(struct vnp_backend *be, char **ret_names)
 		names = calloc(1, (size_t)len + 1);
 		if (!names)
 			return SCARD_E_NO_MEMORY;
-		rc = SCardListReaders(be->ctx, NULL, names, &len);
+		rc = SCardListReaders(ctx, NULL, names, &len);
 		if (rc == SCARD_E_INSUFFICIENT_BUFFER)
 			continue; /* a reader appeared between the two calls */
 		if (rc == SCARD_E_NO_READERS_AVAILABLE) {
@@ -161,10 +170,10 @@ static int pc_list(struct vnp_backend *be, struct vnp_reader_state *out, size_t 
 	if (!be || !ret_count || (max && !out))
 		return VNP_E_ARGS;
 	pthread_mutex_lock(&be->lock);
-	rc = list_names_locked(be, &names);
+	rc = list_names(be->ctx, &names);
 	if ((rc == SCARD_E_NO_SERVICE || rc == SCARD_E_INVALID_HANDLE ||
 	     rc == SCARD_E_SERVICE_STOPPED) && revive_context_locked(be) == SCARD_S_SUCCESS)
-		rc = list_names_locked(be, &names);
+		rc = list_names(be->ctx, &names);
 	if (rc != SCARD_S_SUCCESS) {
 		vnp_log(VNP_LOG_READER, "pcsc: SCardListReaders: %s", pcsc_stringify_error(rc));
 		rv = rc == SCARD_E_INVALID_HANDLE ? VNP_E_NO_SERVICE : map_rv(rc);
@@ -371,6 +380,29 @@ static void pc_end(struct vnp_reader *r)
 			pcsc_stringify_error(rc));
 }
 
+/* A transmit failed without saying why (SCARD_E_NOT_TRANSACTED when the card went away in
+ * the middle of an APDU): pcscd notices a removal on its next presence poll, so ask the
+ * handle's state for up to a second. VNP_E_NO_CARD / VNP_E_NO_DEVICE when the card or the
+ * reader is gone, rv otherwise. */
+static int gone_or(struct vnp_reader *r, int rv)
+{
+	for (int i = 0; i < 10; i++) {
+		char name[VNP_READER_NAME_MAX + 1];
+		unsigned char atr[MAX_ATR_SIZE];
+		DWORD nlen = sizeof(name), state = 0, proto = 0, alen = sizeof(atr);
+		LONG rc = SCardStatus(r->h, name, &nlen, &state, &proto, atr, &alen);
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		if (rc != SCARD_S_SUCCESS && rc != SCARD_W_RESET_CARD &&
+		    (map_rv(rc) == VNP_E_NO_CARD || map_rv(rc) == VNP_E_NO_DEVICE))
+			return map_rv(rc);
+		if (rc == SCARD_S_SUCCESS && !(state & SCARD_PRESENT))
+			return VNP_E_NO_CARD;
+		nanosleep(&ts, NULL);
+	}
+	return rv;
+}
+
 static int pc_transmit(struct vnp_reader *r, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
 		       size_t *resp_len)
 {
@@ -392,15 +424,91 @@ static int pc_transmit(struct vnp_reader *r, const uint8_t *cmd, size_t cmd_len,
 	if (rc != SCARD_S_SUCCESS) {
 		vnp_log(VNP_LOG_READER, "pcsc: '%s' SCardTransmit: %s", r->name,
 			pcsc_stringify_error(rc));
-		return map_rv(rc);
+		return map_rv(rc) == VNP_E_TRANSPORT ? gone_or(r, VNP_E_TRANSPORT) : map_rv(rc);
 	}
 	if (rlen < 2) {
 		vnp_log(VNP_LOG_READER, "pcsc: '%s' response of %lu bytes", r->name,
 			(unsigned long)rlen);
-		return VNP_E_TRANSPORT;
+		return gone_or(r, VNP_E_TRANSPORT); /* vpcd: the card's socket closed */
 	}
 	*resp_len = rlen;
 	return VNP_OK;
+}
+
+/* Snapshot the state of every reader and of the PnP pseudo reader on ctx, then block until
+ * one of them changes. */
+static LONG wait_change(SCARDCONTEXT ctx, unsigned timeout_ms)
+{
+	SCARD_READERSTATE rs[PC_WAIT_READERS + 1];
+	char *names = NULL;
+	DWORD n = 0;
+	LONG rc;
+
+	rc = list_names(ctx, &names);
+	if (rc != SCARD_S_SUCCESS)
+		return rc;
+	memset(rs, 0, sizeof(rs));
+	for (const char *p = names; p && *p && n < PC_WAIT_READERS; p += strlen(p) + 1)
+		rs[n++].szReader = p;
+	/* "\\?PnP?\Notification": pcsc-lite reports readers added or removed */
+	rs[n++].szReader = "\\\\?PnP?\\Notification";
+	for (DWORD i = 0; i < n; i++)
+		rs[i].dwCurrentState = SCARD_STATE_UNAWARE;
+	rc = SCardGetStatusChange(ctx, 0, rs, n);
+	if (rc == SCARD_S_SUCCESS || rc == SCARD_E_TIMEOUT) {
+		for (DWORD i = 0; i < n; i++)
+			rs[i].dwCurrentState = rs[i].dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
+		rc = SCardGetStatusChange(ctx, timeout_ms, rs, n);
+	}
+	free(names);
+	return rc;
+}
+
+static int pc_wait_event(struct vnp_backend *be, unsigned timeout_ms, bool *cancelled)
+{
+	SCARDCONTEXT ctx;
+	unsigned slot = PC_MAX_WAITERS;
+	LONG rc;
+
+	*cancelled = false;
+	rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
+	if (rc != SCARD_S_SUCCESS)
+		return map_rv(rc);
+	pthread_mutex_lock(&be->lock);
+	for (unsigned i = 0; i < PC_MAX_WAITERS && slot == PC_MAX_WAITERS; i++)
+		if (!be->waiting[i])
+			slot = i;
+	if (slot < PC_MAX_WAITERS && !be->cancelled) {
+		be->waiting[slot] = true;
+		be->waiters[slot] = ctx;
+	}
+	*cancelled = be->cancelled;
+	pthread_mutex_unlock(&be->lock);
+	if (*cancelled || slot == PC_MAX_WAITERS) {
+		SCardReleaseContext(ctx);
+		return *cancelled ? VNP_OK : VNP_E_NOMEM;
+	}
+	rc = wait_change(ctx, timeout_ms);
+	pthread_mutex_lock(&be->lock);
+	be->waiting[slot] = false;
+	*cancelled = be->cancelled || rc == SCARD_E_CANCELLED;
+	pthread_mutex_unlock(&be->lock);
+	SCardReleaseContext(ctx);
+	vnp_log(VNP_LOG_READER, "pcsc: wait: %s%s", pcsc_stringify_error(rc),
+		*cancelled ? " (cancelled)" : "");
+	if (*cancelled || rc == SCARD_S_SUCCESS)
+		return VNP_OK;
+	return map_rv(rc);
+}
+
+static void pc_cancel(struct vnp_backend *be)
+{
+	pthread_mutex_lock(&be->lock);
+	be->cancelled = true;
+	for (unsigned i = 0; i < PC_MAX_WAITERS; i++)
+		if (be->waiting[i])
+			SCardCancel(be->waiters[i]);
+	pthread_mutex_unlock(&be->lock);
 }
 
 /* The PC/SC reader backend (see transport.h for the contract of each member). */
@@ -415,4 +523,6 @@ const struct vnp_reader_ops vnp_reader_pcsc = {
 	.begin = pc_begin,
 	.end = pc_end,
 	.transmit = pc_transmit,
+	.wait_event = pc_wait_event,
+	.cancel = pc_cancel,
 };

@@ -72,6 +72,17 @@ struct vnp_reader_ops {
 	 * Errors: VNP_E_NO_CARD, VNP_E_CARD_RESET, VNP_E_NO_DEVICE, VNP_E_TRANSPORT. */
 	int (*transmit)(struct vnp_reader *r, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
 			size_t *resp_len);
+
+	/* Optional (NULL: the caller polls list()). Block, without touching any reader handle,
+	 * until a reader appears or goes or a card is inserted or removed, for at most
+	 * timeout_ms, or until cancel(). VNP_OK when something may have changed,
+	 * VNP_E_TIMEOUT when nothing did; *cancelled true when woken by cancel(). May run
+	 * concurrently with every other op (its own context); several waiters are allowed. */
+	int (*wait_event)(struct vnp_backend *be, unsigned timeout_ms, bool *cancelled);
+	/* Optional. Wake every thread in wait_event() of be; waits that start later return at
+	 * once with *cancelled until close(). A wake-up that races a waiter's entry into the
+	 * blocking call may be lost: callers repeat cancel() until the waiter is out. */
+	void (*cancel)(struct vnp_backend *be);
 };
 
 extern const struct vnp_reader_ops vnp_reader_pcsc;

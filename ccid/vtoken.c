@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -36,7 +37,9 @@ struct vtoken_slot {
 struct vnp_backend {
 	void *dl;
 	const struct vnp_vtoken_plugin *plugin;
-	pthread_mutex_t lock; /* guards slots[] presence, events and probe cache */
+	pthread_mutex_t lock; /* guards slots[] presence, events and probe cache, cancelled */
+	pthread_cond_t wake;  /* signalled by cancel() */
+	bool cancelled;
 	unsigned n;
 	struct vtoken_slot slots[VNP_CONF_MAX_VTOKENS];
 };
@@ -58,6 +61,16 @@ static const char *plugin_path(const struct vnp_config *cfg)
 	return VNP_VTOKEN_PLUGIN_DEFAULT;
 }
 
+static void wake_init(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+}
+
 static int vt_open(const struct vnp_config *cfg, struct vnp_backend **ret)
 {
 	const char *path = plugin_path(cfg);
@@ -72,6 +85,7 @@ static int vt_open(const struct vnp_config *cfg, struct vnp_backend **ret)
 	if (!be)
 		return VNP_E_NOMEM;
 	pthread_mutex_init(&be->lock, NULL);
+	wake_init(&be->wake);
 	be->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!be->dl) {
 		vnp_warn("vtoken: cannot load plugin %s: %s", path, dlerror());
@@ -103,6 +117,7 @@ out:
 		if (be->dl)
 			dlclose(be->dl);
 		pthread_mutex_destroy(&be->lock);
+		pthread_cond_destroy(&be->wake);
 		free(be);
 	}
 	return rv;
@@ -114,6 +129,7 @@ static void vt_close(struct vnp_backend *be)
 		return;
 	dlclose(be->dl);
 	pthread_mutex_destroy(&be->lock);
+	pthread_cond_destroy(&be->wake);
 	free(be);
 }
 
@@ -319,7 +335,71 @@ out:
 	free(tmp);
 	if (rv > 0)
 		rv = VNP_E_TRANSPORT;
+	/* The state file went away during the APDU: the card was pulled. A real reader fails
+	 * the transmit then; the plugin answers with an error status word, which is not to be
+	 * believed (it is not the card's answer). */
+	if (rv != VNP_E_NOMEM && rv != VNP_E_BUFFER_TOO_SMALL &&
+	    access(r->be->slots[r->idx].state, F_OK) != 0)
+		rv = VNP_E_NO_CARD;
 	return rv;
+}
+
+/* What wait_event() compares: the state file's presence and identity (a card is a file). */
+static void file_ids(const struct vnp_backend *be, ino_t *ids)
+{
+	struct stat sb;
+
+	for (unsigned i = 0; i < be->n; i++)
+		ids[i] = stat(be->slots[i].state, &sb) == 0 ? sb.st_ino | 1 : 0;
+}
+
+/* Poll the state files every VTOKEN_POLL_MS on a condition variable that cancel() signals. */
+#define VTOKEN_POLL_MS 150
+static int vt_wait_event(struct vnp_backend *be, unsigned timeout_ms, bool *cancelled)
+{
+	ino_t before[VNP_CONF_MAX_VTOKENS], now[VNP_CONF_MAX_VTOKENS];
+	struct timespec end, next;
+	int rv = VNP_E_TIMEOUT;
+
+	file_ids(be, before);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&be->lock);
+	while (!be->cancelled) {
+		clock_gettime(CLOCK_MONOTONIC, &next);
+		if (next.tv_sec > end.tv_sec ||
+		    (next.tv_sec == end.tv_sec && next.tv_nsec >= end.tv_nsec))
+			break;
+		next.tv_nsec += VTOKEN_POLL_MS * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&be->wake, &be->lock, &next);
+		if (be->cancelled)
+			break;
+		file_ids(be, now);
+		if (memcmp(before, now, be->n * sizeof(*now))) {
+			rv = VNP_OK;
+			break;
+		}
+	}
+	*cancelled = be->cancelled;
+	pthread_mutex_unlock(&be->lock);
+	return *cancelled ? VNP_OK : rv;
+}
+
+static void vt_cancel(struct vnp_backend *be)
+{
+	pthread_mutex_lock(&be->lock);
+	be->cancelled = true;
+	pthread_cond_broadcast(&be->wake);
+	pthread_mutex_unlock(&be->lock);
 }
 
 /* The vtoken reader backend (see transport.h for the contract of each member). */
@@ -334,4 +414,6 @@ const struct vnp_reader_ops vnp_reader_vtoken = {
 	.begin = vt_begin,
 	.end = vt_end,
 	.transmit = vt_transmit,
+	.wait_event = vt_wait_event,
+	.cancel = vt_cancel,
 };

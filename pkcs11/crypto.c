@@ -31,7 +31,9 @@ static CK_RV op_init_locked(struct vnp_session *s, struct vnp_token *tok, bool s
 	o = vnp_object_get(tok, hKey);
 	if (!o || (o->cls != CKO_PRIVATE_KEY && o->cls != CKO_PUBLIC_KEY))
 		return CKR_KEY_HANDLE_INVALID;
-	if (sign && o->cls != CKO_PRIVATE_KEY)
+	/* A private key has no CKA_VERIFY and a public key no CKA_SIGN (PKCS #11 2.40 §4.8-4.9):
+	 * the key's attributes do not allow the function. */
+	if (o->cls != (sign ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY))
 		return CKR_KEY_FUNCTION_NOT_PERMITTED;
 	if (!(o->meta.usage & VNP_USAGE_SIGN))
 		return CKR_KEY_FUNCTION_NOT_PERMITTED;

@@ -234,6 +234,8 @@ CK_RV vnp_C_Finalize(CK_VOID_PTR pReserved)
 		rv = CKR_ARGUMENTS_BAD;
 		goto out;
 	}
+	if (vnp_lib.initialized && vnp_lib.pid == getpid())
+		vnp_slot_wait_wake_all();
 	rv = vnp_enter();
 	if (rv != CKR_OK)
 		goto out;

@@ -170,6 +170,9 @@ void vnp_trace(const char *fn, CK_RV rv, const char *fmt, ...) VNP_PRINTF(3, 4);
 /* Re-list the readers of every backend, add new ones, update presence, and mark tokens
  * whose card went away as removed (then reaped). Module lock held. */
 void vnp_slots_refresh_locked(void);
+/* Wake the threads blocked in C_WaitForSlotEvent (CKR_CRYPTOKI_NOT_INITIALIZED) and return
+ * when none is left. C_Finalize, before it takes the module lock. */
+void vnp_slot_wait_wake_all(void);
 /* The slot with id, or NULL. */
 struct vnp_slot *vnp_slot_get_locked(CK_SLOT_ID id);
 /* The connected token of slot, connecting (detect + read directory) when a card is

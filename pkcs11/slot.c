@@ -2,9 +2,11 @@
 /* Slots (one per reader) and tokens (the card in it): the slot table, token connect,
  * card removal, C_GetSlotList, C_GetSlotInfo, C_GetTokenInfo, mechanisms,
  * C_WaitForSlotEvent, C_InitToken. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "p11.h"
 #include "mech.h"
@@ -604,9 +606,144 @@ out:
 	return rv;
 }
 
-/* CKF_DONT_BLOCK: the first slot whose token presence changed since the last call, or
- * CKR_NO_EVENT. Blocking waits are not implemented yet: CKR_FUNCTION_NOT_SUPPORTED (the
- * spec allows it; callers poll with CKF_DONT_BLOCK). */
+/* ---- C_WaitForSlotEvent ---- */
+
+/* Blocked waiters run without the module lock. wait_mu (static: it outlives C_Finalize)
+ * counts them; C_Finalize calls vnp_slot_wait_wake_all() before it takes the module lock,
+ * which cancels the backends' waits until every waiter has left, so the backends and the
+ * module lock outlive every waiter. */
+static pthread_mutex_t wait_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wait_cv = PTHREAD_COND_INITIALIZER;
+static unsigned n_waiters;
+static bool finalizing;
+
+#define WAIT_LONG_MS 60000 /* one backend: its own wait, looped */
+#define WAIT_POLL_MS 200   /* several backends, or one without wait_event: poll */
+
+/* Wake every thread blocked in C_WaitForSlotEvent and return once none is left. */
+void vnp_slot_wait_wake_all(void)
+{
+	pthread_mutex_lock(&wait_mu);
+	finalizing = true;
+	while (n_waiters) {
+		struct timespec ts;
+
+		/* the backend table does not change while initialised */
+		for (unsigned b = 0; b < vnp_lib.n_backends; b++)
+			if (vnp_lib.backends[b].ops->cancel)
+				vnp_lib.backends[b].ops->cancel(vnp_lib.backends[b].be);
+		pthread_cond_broadcast(&wait_cv);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&wait_cv, &wait_mu, &ts);
+	}
+	finalizing = false;
+	pthread_mutex_unlock(&wait_mu);
+}
+
+static bool wait_finalizing(void)
+{
+	bool f;
+
+	pthread_mutex_lock(&wait_mu);
+	f = finalizing;
+	pthread_mutex_unlock(&wait_mu);
+	return f;
+}
+
+/* Sleep ms on wait_cv (woken by vnp_slot_wait_wake_all). */
+static void wait_sleep(unsigned ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)ms * 1000000L;
+	while (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&wait_mu);
+	if (!finalizing)
+		pthread_cond_timedwait(&wait_cv, &wait_mu, &ts);
+	pthread_mutex_unlock(&wait_mu);
+}
+
+/* The first slot with a pending event, cleared; false when none. Module lock held. */
+static bool take_event_locked(CK_SLOT_ID *ret)
+{
+	vnp_slots_refresh_locked();
+	for (size_t i = 0; i < vnp_lib.n_slots; i++) {
+		if (vnp_lib.slots[i]->event) {
+			vnp_lib.slots[i]->event = false;
+			*ret = vnp_lib.slots[i]->id;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Block until a slot event: re-list under the module lock, wait without it. */
+static CK_RV wait_blocking(CK_SLOT_ID *pSlot)
+{
+	CK_RV rv;
+
+	pthread_mutex_lock(&wait_mu);
+	if (finalizing) {
+		pthread_mutex_unlock(&wait_mu);
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	}
+	n_waiters++;
+	pthread_mutex_unlock(&wait_mu);
+	for (;;) {
+		const struct vnp_reader_ops *ops = NULL;
+		struct vnp_backend *be = NULL;
+		bool cancelled = false;
+		unsigned nb;
+		int vrv;
+
+		rv = vnp_enter();
+		if (rv != CKR_OK)
+			break;
+		if (take_event_locked(pSlot)) {
+			rv = vnp_leave(CKR_OK);
+			break;
+		}
+		nb = vnp_lib.n_backends;
+		if (nb == 1) {
+			ops = vnp_lib.backends[0].ops;
+			be = vnp_lib.backends[0].be;
+		}
+		vnp_leave(CKR_OK);
+		if (wait_finalizing()) {
+			rv = CKR_CRYPTOKI_NOT_INITIALIZED;
+			break;
+		}
+		if (ops && ops->wait_event) {
+			vrv = ops->wait_event(be, WAIT_LONG_MS, &cancelled);
+			if (cancelled) {
+				rv = CKR_CRYPTOKI_NOT_INITIALIZED;
+				break;
+			}
+			if (vrv != VNP_OK && vrv != VNP_E_TIMEOUT)
+				wait_sleep(WAIT_POLL_MS); /* pcscd gone: no busy loop */
+		} else {
+			wait_sleep(WAIT_POLL_MS);
+		}
+	}
+	pthread_mutex_lock(&wait_mu);
+	n_waiters--;
+	pthread_cond_broadcast(&wait_cv);
+	pthread_mutex_unlock(&wait_mu);
+	return rv;
+}
+
+/* The first slot whose reader or token presence changed since the last call. CKF_DONT_BLOCK:
+ * CKR_NO_EVENT when none; otherwise block (without the module lock) until one, or until
+ * C_Finalize from another thread (CKR_CRYPTOKI_NOT_INITIALIZED). */
 CK_RV vnp_C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pReserved)
 {
 	CK_RV rv;
@@ -619,19 +756,11 @@ CK_RV vnp_C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR p
 		goto out;
 	}
 	if (!(flags & CKF_DONT_BLOCK)) {
-		rv = vnp_leave(CKR_FUNCTION_NOT_SUPPORTED);
+		vnp_leave(CKR_OK);
+		rv = wait_blocking(pSlot);
 		goto out;
 	}
-	vnp_slots_refresh_locked();
-	rv = CKR_NO_EVENT;
-	for (size_t i = 0; i < vnp_lib.n_slots; i++) {
-		if (vnp_lib.slots[i]->event) {
-			vnp_lib.slots[i]->event = false;
-			*pSlot = vnp_lib.slots[i]->id;
-			rv = CKR_OK;
-			break;
-		}
-	}
+	rv = take_event_locked(pSlot) ? CKR_OK : CKR_NO_EVENT;
 	vnp_leave(rv);
 out:
 	vnp_trace("C_WaitForSlotEvent", rv, "flags=0x%lx", (unsigned long)flags);
