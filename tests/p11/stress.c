@@ -346,6 +346,10 @@ struct worker {
 };
 
 static atomic_int started_ops;
+/* Fork gate: the threads park between operations while the main thread forks, so that no
+ * thread is inside the allocator (ASan's allocator lock is not fork-safe: a child forked
+ * while another thread holds it deadlocks in malloc) nor inside the module. */
+static atomic_int hold, parked, running;
 
 static void *worker_main(void *arg)
 {
@@ -361,6 +365,13 @@ static void *worker_main(void *arg)
 	for (int i = 0; i < w->n_ops; i++) {
 		unsigned r = next_rand(&rs) % 100;
 		enum op o;
+
+		if (atomic_load(&hold)) {
+			atomic_fetch_add(&parked, 1);
+			while (atomic_load(&hold))
+				usleep(100);
+			atomic_fetch_sub(&parked, 1);
+		}
 
 		if (w->idx == 0 && r < 30)
 			o = OP_LOGIN;
@@ -386,6 +397,7 @@ static void *worker_main(void *arg)
 		       CKR_OK);
 	expect(w->idx, "C_CloseSession(main)", f->C_CloseSession(h), CKR_OK, CKR_OK);
 	atomic_store(&w->done, 1);
+	atomic_fetch_sub(&running, 1);
 	return NULL;
 }
 
@@ -457,6 +469,7 @@ static void run(const char *name, int n_ops_each, bool with_fork)
 	atomic_store(&n_errors, 0);
 	atomic_store(&started_ops, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	atomic_store(&running, N_THREADS);
 	for (int i = 0; i < N_THREADS; i++) {
 		w[i].idx = i;
 		w[i].n_ops = n_ops_each;
@@ -472,10 +485,14 @@ static void run(const char *name, int n_ops_each, bool with_fork)
 
 		while (atomic_load(&started_ops) < N_THREADS * n_ops_each / 4)
 			usleep(1000);
+		atomic_store(&hold, 1);
+		while (atomic_load(&parked) < atomic_load(&running))
+			usleep(100);
 		pid = fork();
 		if (pid == 0)
 			_exit(child_main());
 		parent_ops = atomic_load(&started_ops);
+		atomic_store(&hold, 0);
 		waitpid(pid, &status, 0);
 		ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		   "%s: fork child: NOT_INITIALIZED, then C_Initialize, login, ECDSA sign "

@@ -17,7 +17,7 @@
 
 #define SERVE_MAX_CARDS 16
 
-static volatile int serve_stop;
+static _Atomic int serve_stop; /* set by the signal-waiting main thread, read by the card threads */
 static pthread_t serve_main; /* the thread waiting in sigwait */
 
 struct serve_card {

@@ -54,7 +54,7 @@ int vnp_vt_hex_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size
 	return VNP_OK;
 }
 
-void vnp_vt_sleep_ms(unsigned ms, volatile const int *stop)
+void vnp_vt_sleep_ms(unsigned ms, const _Atomic int *stop)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
 

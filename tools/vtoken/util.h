@@ -14,6 +14,6 @@ void vnp_vt_hex_write(FILE *f, const uint8_t *buf, size_t len);
  * Returns VNP_OK, VNP_E_MALFORMED (odd digit count, bad character) or VNP_E_RANGE. */
 int vnp_vt_hex_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *ret_len);
 /* Sleep ms milliseconds (nanosleep, restarted on EINTR unless *stop becomes true). */
-void vnp_vt_sleep_ms(unsigned ms, volatile const int *stop);
+void vnp_vt_sleep_ms(unsigned ms, const _Atomic int *stop);
 
 #endif

@@ -58,7 +58,7 @@ struct vnp_vcard {
 	uint8_t chain_hdr[4];               /* CLA (without the chaining bit), INS, P1, P2 */
 	bool chaining;
 	unsigned sign_ms;                   /* sleep per private-key operation */
-	volatile const int *stop;           /* cuts sleeps short when set (may be NULL) */
+	const _Atomic int *stop;           /* cuts sleeps short when set (may be NULL) */
 	uint64_t sign_ops;                  /* private-key operations done */
 };
 

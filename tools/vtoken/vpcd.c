@@ -37,7 +37,7 @@ static void quickack(int fd)
 
 /* Wait until fd is ready for events, *stop is set (-1) or timeout_ms passes (0; negative:
  * no timeout). 1 when ready. */
-static int wait_fd(int fd, short events, volatile int *stop, int timeout_ms)
+static int wait_fd(int fd, short events, _Atomic int *stop, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 	int waited = 0, r;
@@ -57,7 +57,7 @@ static int wait_fd(int fd, short events, volatile int *stop, int timeout_ms)
 
 /* Non-blocking connect bounded by CONNECT_TIMEOUT_MS and *stop; the socket stays
  * non-blocking (reads and writes wait in wait_fd). */
-static int connect_addr(const struct addrinfo *ai, volatile int *stop)
+static int connect_addr(const struct addrinfo *ai, _Atomic int *stop)
 {
 	int fd, err = 0;
 	socklen_t elen = sizeof(err);
@@ -97,7 +97,7 @@ static int connect_once(struct vnp_vt_vpcd *v)
 }
 
 /* Read exactly n bytes; 0 or -1 (EOF, error, *stop). */
-static int read_full(int fd, uint8_t *buf, size_t n, volatile int *stop)
+static int read_full(int fd, uint8_t *buf, size_t n, _Atomic int *stop)
 {
 	ssize_t r;
 
@@ -117,7 +117,7 @@ static int read_full(int fd, uint8_t *buf, size_t n, volatile int *stop)
 }
 
 static int write_msg(int fd, const uint8_t *payload, size_t len, uint8_t *scratch,
-		     volatile int *stop)
+		     _Atomic int *stop)
 {
 	size_t off = 0, total = len + 2;
 	ssize_t r;

@@ -14,7 +14,7 @@ struct vnp_vt_vpcd {
 	unsigned port;
 	unsigned latency_ms;     /* sleep per APDU */
 	char who[16];            /* trace name */
-	volatile int *stop;      /* set by the signal handler thread */
+	_Atomic int *stop;      /* set by the signal handler thread */
 	atomic_int fd;           /* current socket, -1 when none (for shutdown()) */
 };
 
