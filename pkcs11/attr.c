@@ -84,3 +84,14 @@ void vnp_pad_utf8(CK_UTF8CHAR *dst, size_t dst_len, const char *src)
 	memset(dst, ' ', dst_len);
 	memcpy(dst, s, n);
 }
+
+CK_RV vnp_template_conflicts(const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+	for (CK_ULONG i = 0; i < n; i++)
+		for (CK_ULONG j = i + 1; j < n; j++)
+			if (t[i].type == t[j].type &&
+			    (t[i].ulValueLen != t[j].ulValueLen ||
+			     (t[i].ulValueLen && memcmp(t[i].pValue, t[j].pValue, t[i].ulValueLen))))
+				return CKR_TEMPLATE_INCONSISTENT;
+	return CKR_OK;
+}

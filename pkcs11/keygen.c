@@ -187,20 +187,6 @@ static CK_RV keygen_locked(struct vnp_session *s, struct vnp_token *tok, const C
 	return CKR_OK;
 }
 
-/* The same attribute twice with different values: CKR_TEMPLATE_INCONSISTENT (PKCS #11 2.40
- * §5.7, C_CreateObject / C_GenerateKeyPair: "the template specifies conflicting
- * attributes"). A repeated identical attribute is harmless. */
-static CK_RV template_conflicts(const CK_ATTRIBUTE *t, CK_ULONG n)
-{
-	for (CK_ULONG i = 0; i < n; i++)
-		for (CK_ULONG j = i + 1; j < n; j++)
-			if (t[i].type == t[j].type &&
-			    (t[i].ulValueLen != t[j].ulValueLen ||
-			     (t[i].ulValueLen && memcmp(t[i].pValue, t[j].pValue, t[i].ulValueLen))))
-				return CKR_TEMPLATE_INCONSISTENT;
-	return CKR_OK;
-}
-
 CK_RV vnp_C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 			    CK_ATTRIBUTE_PTR pPublicKeyTemplate, CK_ULONG ulPublicKeyAttributeCount,
 			    CK_ATTRIBUTE_PTR pPrivateKeyTemplate,
@@ -223,9 +209,9 @@ CK_RV vnp_C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechan
 	if (rv == CKR_OK)
 		rv = vnp_template_check(pPrivateKeyTemplate, ulPrivateKeyAttributeCount);
 	if (rv == CKR_OK)
-		rv = template_conflicts(pPublicKeyTemplate, ulPublicKeyAttributeCount);
+		rv = vnp_template_conflicts(pPublicKeyTemplate, ulPublicKeyAttributeCount);
 	if (rv == CKR_OK)
-		rv = template_conflicts(pPrivateKeyTemplate, ulPrivateKeyAttributeCount);
+		rv = vnp_template_conflicts(pPrivateKeyTemplate, ulPrivateKeyAttributeCount);
 	if (rv == CKR_OK)
 		rv = keygen_locked(s, tok, pMechanism, pPublicKeyTemplate,
 				   ulPublicKeyAttributeCount, pPrivateKeyTemplate,

@@ -180,20 +180,6 @@ static CK_RV parse_create(const CK_ATTRIBUTE *t, CK_ULONG n, struct vnp_obj *met
 	return template_string(t, n, CKA_APPLICATION, meta->application);
 }
 
-/* The same attribute twice with different values: CKR_TEMPLATE_INCONSISTENT (PKCS #11 2.40
- * §5.7, C_CreateObject / C_GenerateKeyPair: "the template specifies conflicting
- * attributes"). A repeated identical attribute is harmless. */
-static CK_RV template_conflicts(const CK_ATTRIBUTE *t, CK_ULONG n)
-{
-	for (CK_ULONG i = 0; i < n; i++)
-		for (CK_ULONG j = i + 1; j < n; j++)
-			if (t[i].type == t[j].type &&
-			    (t[i].ulValueLen != t[j].ulValueLen ||
-			     (t[i].ulValueLen && memcmp(t[i].pValue, t[j].pValue, t[i].ulValueLen))))
-				return CKR_TEMPLATE_INCONSISTENT;
-	return CKR_OK;
-}
-
 static CK_RV write_ok(const struct vnp_session *s, const struct vnp_token *tok)
 {
 	if (!(s->flags & CKF_RW_SESSION))
@@ -256,7 +242,7 @@ CK_RV vnp_C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
 	if (rv == CKR_OK)
 		rv = vnp_template_check(pTemplate, ulCount);
 	if (rv == CKR_OK)
-		rv = template_conflicts(pTemplate, ulCount);
+		rv = vnp_template_conflicts(pTemplate, ulCount);
 	if (rv == CKR_OK)
 		rv = write_ok(s, tok);
 	if (rv == CKR_OK)

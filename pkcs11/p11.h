@@ -231,6 +231,10 @@ CK_RV vnp_attr_ulong(const CK_ATTRIBUTE *a, CK_ULONG *ret);
 /* CKR_ARGUMENTS_BAD for a NULL template with n > 0, CKR_ATTRIBUTE_VALUE_INVALID for a
  * NULL pValue with a length. */
 CK_RV vnp_template_check(const CK_ATTRIBUTE *t, CK_ULONG n);
+/* The same attribute twice with different values: CKR_TEMPLATE_INCONSISTENT (PKCS #11 2.40
+ * §5.7, C_CreateObject / C_GenerateKeyPair: "the template specifies conflicting
+ * attributes"); a repeated identical attribute is harmless. Not for find templates. */
+CK_RV vnp_template_conflicts(const CK_ATTRIBUTE *t, CK_ULONG n);
 /* C_GetAttributeValue rule for one attribute: NULL pValue → length; too small →
  * CK_UNAVAILABLE_INFORMATION + CKR_BUFFER_TOO_SMALL; else copy. */
 CK_RV vnp_attr_out(CK_ATTRIBUTE *a, const void *val, size_t len);
