@@ -12,42 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vnpki/pkcs11v3.h"
+#include "harness.h"
 #include "recovery.h"
-
-static int n_test, n_fail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_test++;
-	if (!cond)
-		n_fail++;
-	printf("%s %d - ", cond ? "ok" : "not ok", n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-#define RV(call, want) rv_is(#call, (call), (want))
-static int rv_is(const char *what, CK_RV got, CK_RV want)
-{
-	ok(got == want, "%s = 0x%lx (want 0x%lx)", what, (unsigned long)got, (unsigned long)want);
-	return got == want;
-}
-
-/* One of two allowed return values. */
-#define RV2(call, w1, w2) rv_is2(#call, (call), (w1), (w2))
-static int rv_is2(const char *what, CK_RV got, CK_RV w1, CK_RV w2)
-{
-	ok(got == w1 || got == w2, "%s = 0x%lx (want 0x%lx or 0x%lx)", what, (unsigned long)got,
-	   (unsigned long)w1, (unsigned long)w2);
-	return got == w1 || got == w2;
-}
 
 #define PIN "123456"
 #define BAD_SESSION ((CK_SESSION_HANDLE)0x7777777)
@@ -57,7 +23,6 @@ static CK_FUNCTION_LIST_PTR f2;
 static CK_FUNCTION_LIST_3_0_PTR f;
 static CK_C_GetInterface get_if;
 static CK_SLOT_ID slot;
-static char dir[] = "/tmp/vnpki-p11c-XXXXXX";
 static char so_code[64];
 static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 static const CK_BYTE p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
@@ -587,54 +552,28 @@ static void test_public(CK_OBJECT_HANDLE ec_priv)
 
 static int setup_token(void)
 {
-	const char *bin = getenv("VNPKI_VTOKEN_BIN"), *plugin = getenv("VNPKI_VTOKEN_PLUGIN");
 	const char *extra = getenv("VNPKI_VTOKEN_INIT_ARGS");
-	char cmd[4096], conf[512], state[300];
+	char opts[512];
 	uint8_t resp[VNP_RECOVERY_RESPONSE_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
-	FILE *fp;
 
-	if (!bin || !plugin || !mkdtemp(dir))
+	if (!h_make_dir("p11c"))
 		return -1;
 	if (vnp_code_encode(resp, sizeof(resp), so_code, sizeof(so_code)) != 0)
 		return -1;
-	snprintf(state, sizeof(state), "%s/state", dir);
-	snprintf(cmd, sizeof(cmd),
-		 "'%s' init --state '%s' --serial 5654000000000005 --label conformance --pin " PIN
-		 " %s >/dev/null",
-		 bin, state, extra ? extra : "");
-	printf("# %s\n", cmd);
-	if (system(cmd) != 0)
-		return -1;
-	snprintf(conf, sizeof(conf), "%s/vnpki.conf", dir);
-	fp = fopen(conf, "w");
-	if (!fp)
-		return -1;
-	fprintf(fp, "readers = vtoken\nvtoken.state = %s\nvtoken.plugin = %s\n", state, plugin);
-	fclose(fp);
-	setenv("VNPKI_CONF", conf, 1);
-	return 0;
+	snprintf(opts, sizeof(opts), "--serial 5654000000000005 --label conformance --pin " PIN " %s",
+		 extra ? extra : "");
+	return h_init_token(opts);
 }
 
 int main(void)
 {
-	const char *path = getenv("VNPKI_MODULE");
-	CK_INTERFACE_PTR i = NULL;
 	CK_SESSION_HANDLE ro = 0, rw = 0;
 	CK_OBJECT_HANDLE ec_pub = 0, ec_priv = 0, rsa_pub = 0, rsa_priv = 0;
-	char cmd[300];
 	void *mod;
 
-	if (!path || setup_token() != 0) {
-		printf("Bail out! VNPKI_MODULE / VNPKI_VTOKEN_BIN / VNPKI_VTOKEN_PLUGIN\n");
+	f = h_start(setup_token, &mod, &get_if);
+	if (!f)
 		return 1;
-	}
-	mod = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	get_if = mod ? (CK_C_GetInterface)dlsym(mod, "C_GetInterface") : NULL;
-	if (!get_if || get_if((CK_UTF8CHAR_PTR) "PKCS 11", NULL, &i, 0) != CKR_OK) {
-		printf("Bail out! %s\n", dlerror());
-		return 1;
-	}
-	f = i->pFunctionList;
 	test_not_initialized();
 	test_initialize();
 	test_interfaces();
@@ -663,10 +602,5 @@ int main(void)
 	RV(f->C_GetSessionInfo(ro, &(CK_SESSION_INFO){ 0 }), CKR_SESSION_HANDLE_INVALID);
 	RV(f->C_Finalize(NULL), CKR_OK);
 
-	printf("1..%d\n", n_test);
-	dlclose(mod);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (!n_fail && system(cmd) != 0)
-		return 1;
-	return n_fail ? 1 : 0;
+	return h_finish(mod);
 }

@@ -21,43 +21,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vnpki/pkcs11v3.h"
-#include "vnpki/vnpki.h"
+#include "harness.h"
 
 #define N_THREADS 16
 #define N_OPS 200
 #define PIN "123456"
 #define WATCHDOG_S 120
 
-static int n_test, n_fail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_test++;
-	if (!cond)
-		n_fail++;
-	printf("%s %d - ", cond ? "ok" : "not ok", n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-#define RV(call, want) rv_is(#call, (call), (want))
-static int rv_is(const char *what, CK_RV got, CK_RV want)
-{
-	ok(got == want, "%s = 0x%lx (want 0x%lx)", what, (unsigned long)got, (unsigned long)want);
-	return got == want;
-}
-
 static CK_FUNCTION_LIST_3_0_PTR f;
 static const struct vnp_ext_functions *ext;
 static CK_SLOT_ID slot;
-static char dir[] = "/tmp/vnpki-p11t-XXXXXX";
 static CK_BBOOL yes = CK_TRUE;
 static const CK_BYTE p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
 static const CK_BYTE id_rsa = 1, id_ec = 2;
@@ -561,27 +534,9 @@ static void setup_keys(void)
 
 static int setup_token(void)
 {
-	const char *bin = getenv("VNPKI_VTOKEN_BIN"), *plugin = getenv("VNPKI_VTOKEN_PLUGIN");
-	char cmd[4096], conf[512];
-	FILE *fp;
-
-	if (!bin || !plugin || !mkdtemp(dir))
+	if (!h_make_dir("p11t"))
 		return -1;
-	snprintf(cmd, sizeof(cmd),
-		 "'%s' init --state '%s/state' --serial 5654000000000005 --label stress --pin " PIN
-		 " >/dev/null",
-		 bin, dir);
-	if (system(cmd) != 0)
-		return -1;
-	snprintf(conf, sizeof(conf), "%s/vnpki.conf", dir);
-	fp = fopen(conf, "w");
-	if (!fp)
-		return -1;
-	fprintf(fp, "readers = vtoken\nvtoken.state = %s/state\nvtoken.plugin = %s\n", dir,
-		plugin);
-	fclose(fp);
-	setenv("VNPKI_CONF", conf, 1);
-	return 0;
+	return h_init_token("--serial 5654000000000005 --label stress --pin " PIN);
 }
 
 static void find_slot(void)
@@ -594,33 +549,21 @@ static void find_slot(void)
 
 int main(void)
 {
-	const char *path = getenv("VNPKI_MODULE"), *s = getenv("VNPKI_STRESS_SEED");
+	const char *s = getenv("VNPKI_STRESS_SEED");
 	CK_C_INITIALIZE_ARGS os = { .flags = CKF_OS_LOCKING_OK };
 	CK_C_INITIALIZE_ARGS cb = { cb_create, cb_destroy, cb_lock, cb_unlock, 0, NULL };
 	CK_C_GetInterface get_if;
-	CK_INTERFACE_PTR i = NULL;
-	CK_VERSION vv = { 1, 0 };
 	CK_SESSION_HANDLE keep;
-	char cmd[600];
 	void *mod;
 
 	signal(SIGALRM, watchdog);
 	alarm(WATCHDOG_S);
 	seed = s ? (unsigned)strtoul(s, NULL, 0) : (unsigned)time(NULL);
 	printf("# seed %u (VNPKI_STRESS_SEED to repeat)\n", seed);
-	if (!path || setup_token() != 0) {
-		printf("Bail out! VNPKI_MODULE / VNPKI_VTOKEN_BIN / VNPKI_VTOKEN_PLUGIN\n");
+	f = h_start(setup_token, &mod, &get_if);
+	if (!f)
 		return 1;
-	}
-	mod = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	get_if = mod ? (CK_C_GetInterface)dlsym(mod, "C_GetInterface") : NULL;
-	if (!get_if || get_if((CK_UTF8CHAR_PTR) "PKCS 11", NULL, &i, 0) != CKR_OK) {
-		printf("Bail out! %s\n", dlerror());
-		return 1;
-	}
-	f = i->pFunctionList;
-	RV(get_if((CK_UTF8CHAR_PTR)VNPKI_INTERFACE_NAME, &vv, &i, 0), CKR_OK);
-	ext = i->pFunctionList;
+	ext = h_vendor(get_if);
 
 	/* run 1: OS locking, a fork in the middle */
 	RV(f->C_Initialize(&os), CKR_OK);
@@ -646,11 +589,6 @@ int main(void)
 	   "mutexes used: %ld locks, %ld unlocks", atomic_load(&mx_locks),
 	   atomic_load(&mx_unlocks));
 
-	printf("1..%d\n", n_test);
 	alarm(0);
-	dlclose(mod);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (!n_fail && system(cmd) != 0)
-		return 1;
-	return n_fail ? 1 : 0;
+	return h_finish(mod);
 }

@@ -17,33 +17,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "vnpki/pkcs11v3.h"
-#include "vnpki/vnpki.h"
-
-static int n_test, n_fail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_test++;
-	if (!cond)
-		n_fail++;
-	printf("%s %d - ", cond ? "ok" : "not ok", n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-#define RV(call, want) rv_is(#call, (call), (want))
-static int rv_is(const char *what, CK_RV got, CK_RV want)
-{
-	ok(got == want, "%s = 0x%lx (want 0x%lx)", what, (unsigned long)got, (unsigned long)want);
-	return got == want;
-}
+#include "harness.h"
 
 static CK_FUNCTION_LIST_PTR f2;
 static CK_FUNCTION_LIST_3_0_PTR f3;
@@ -638,32 +612,13 @@ static void test_fork(void)
 
 static int setup_token(void)
 {
-	const char *bin = getenv("VNPKI_VTOKEN_BIN"), *plugin = getenv("VNPKI_VTOKEN_PLUGIN");
-	static char dir[] = "/tmp/vnpki-p11-XXXXXX";
-	char cmd[4096], conf[512];
-	FILE *f;
-
-	if (!bin || !plugin || !mkdtemp(dir))
+	if (!h_make_dir("p11"))
 		return -1;
-	snprintf(cmd, sizeof(cmd),
-		 "'%s' init --state '%s/state' --serial 5654000000000001 --label 'Nguyễn Văn An' "
-		 "--pin 123456 >/dev/null",
-		 bin, dir);
-	if (system(cmd) != 0)
-		return -1;
-	snprintf(conf, sizeof(conf), "%s/vnpki.conf", dir);
-	f = fopen(conf, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "readers = vtoken\nvtoken.state = %s/state\nvtoken.plugin = %s\n", dir, plugin);
-	fclose(f);
-	setenv("VNPKI_CONF", conf, 1);
-	return 0;
+	return h_init_token("--serial 5654000000000001 --label 'Nguyễn Văn An' --pin 123456");
 }
 
 int main(void)
 {
-	const char *path = getenv("VNPKI_MODULE");
 	void *mod;
 	CK_C_GetFunctionList gfl;
 	CK_SESSION_HANDLE ro = 0, rw = 0, h;
@@ -676,15 +631,11 @@ int main(void)
 	CK_ULONG count;
 	EVP_PKEY *rsa;
 
-	if (!path || setup_token() != 0) {
-		printf("Bail out! VNPKI_MODULE / VNPKI_VTOKEN_BIN / VNPKI_VTOKEN_PLUGIN\n");
+	if (h_setup(setup_token) != 0)
 		return 1;
-	}
-	mod = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!mod) {
-		printf("Bail out! dlopen: %s\n", dlerror());
+	mod = h_load_module();
+	if (!mod)
 		return 1;
-	}
 	gfl = (CK_C_GetFunctionList)dlsym(mod, "C_GetFunctionList");
 	ok(gfl && gfl(&f2) == CKR_OK && f2->version.major == 2 && f2->version.minor == 40,
 	   "C_GetFunctionList: 2.40");
@@ -739,7 +690,5 @@ int main(void)
 	RV(f2->C_GetSessionInfo(rw, &(CK_SESSION_INFO){ 0 }), CKR_SESSION_HANDLE_INVALID);
 	RV(f2->C_Finalize(NULL), CKR_OK);
 	RV(f2->C_GetInfo(&(CK_INFO){ 0 }), CKR_CRYPTOKI_NOT_INITIALIZED);
-	printf("1..%d\n", n_test);
-	dlclose(mod);
-	return n_fail ? 1 : 0;
+	return h_finish(mod);
 }

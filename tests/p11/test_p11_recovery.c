@@ -16,39 +16,12 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "harness.h"
 #include "recovery.h"
-#include "vnpki/pkcs11v3.h"
-#include "vnpki/vnpki.h"
-
-static int n_test, n_fail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_test++;
-	if (!cond)
-		n_fail++;
-	printf("%s %d - ", cond ? "ok" : "not ok", n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-#define RV(call, want) rv_is(#call, (call), (want))
-static int rv_is(const char *what, CK_RV got, CK_RV want)
-{
-	ok(got == want, "%s = 0x%lx (want 0x%lx)", what, (unsigned long)got, (unsigned long)want);
-	return got == want;
-}
 
 static CK_FUNCTION_LIST_3_0_PTR f;
 static const struct vnp_ext_functions *ext;
 static CK_SLOT_ID slot;
-static char dir[] = "/tmp/vnpki-p11r-XXXXXX";
 static char state_path[256], away_path[256], log_path[256];
 static char used_code[VNP_CODE_MAX]; /* a response code typed in C_Login: not in the log */
 static CK_BBOOL yes = CK_TRUE;
@@ -627,13 +600,13 @@ static void test_log(void)
 
 static int setup_token(void)
 {
-	const char *bin = getenv("VNPKI_VTOKEN_BIN"), *plugin = getenv("VNPKI_VTOKEN_PLUGIN");
-	char cmd[4096], conf[512], keyp[300];
+	const char *dir = h_make_dir("p11r");
+	char opts[512], keyp[300];
 	FILE *fp;
 
-	if (!bin || !plugin || !mkdtemp(dir))
+	if (!dir)
 		return -1;
-	snprintf(state_path, sizeof(state_path), "%s/state", dir);
+	snprintf(state_path, sizeof(state_path), "%s", h_state_path());
 	snprintf(log_path, sizeof(log_path), "%s/log", dir);
 	snprintf(away_path, sizeof(away_path), "%s/state.away", dir);
 	snprintf(keyp, sizeof(keyp), "%s/master.key", dir);
@@ -644,20 +617,10 @@ static int setup_token(void)
 		fprintf(fp, "%02x", master[i]);
 	fprintf(fp, "\n");
 	fclose(fp);
-	snprintf(cmd, sizeof(cmd),
-		 "'%s' init --state '%s' --serial " SERIAL_HEX " --label recovery --pin " PIN1
-		 " --recovery-key '%s' >/dev/null",
-		 bin, state_path, keyp);
-	if (system(cmd) != 0)
+	snprintf(opts, sizeof(opts),
+		 "--serial " SERIAL_HEX " --label recovery --pin " PIN1 " --recovery-key '%s'", keyp);
+	if (h_init_token(opts) != 0)
 		return -1;
-	snprintf(conf, sizeof(conf), "%s/vnpki.conf", dir);
-	fp = fopen(conf, "w");
-	if (!fp)
-		return -1;
-	fprintf(fp, "readers = vtoken\nvtoken.state = %s\nvtoken.plugin = %s\n", state_path,
-		plugin);
-	fclose(fp);
-	setenv("VNPKI_CONF", conf, 1);
 	setenv("VNP_DEBUG", "all", 1);
 	setenv("VNP_DEBUG_FILE", log_path, 1);
 	return 0;
@@ -665,27 +628,15 @@ static int setup_token(void)
 
 int main(void)
 {
-	const char *path = getenv("VNPKI_MODULE");
 	CK_C_GetInterface get_if;
-	CK_INTERFACE_PTR i = NULL;
-	CK_VERSION vv = { 1, 0 };
 	CK_SLOT_ID list[4];
 	CK_ULONG n = 4;
 	void *mod;
 
-	if (!path || setup_token() != 0) {
-		printf("Bail out! VNPKI_MODULE / VNPKI_VTOKEN_BIN / VNPKI_VTOKEN_PLUGIN\n");
+	f = h_start(setup_token, &mod, &get_if);
+	if (!f)
 		return 1;
-	}
-	mod = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	get_if = mod ? (CK_C_GetInterface)dlsym(mod, "C_GetInterface") : NULL;
-	if (!get_if || get_if((CK_UTF8CHAR_PTR) "PKCS 11", NULL, &i, 0) != CKR_OK) {
-		printf("Bail out! %s\n", dlerror());
-		return 1;
-	}
-	f = i->pFunctionList;
-	RV(get_if((CK_UTF8CHAR_PTR)VNPKI_INTERFACE_NAME, &vv, &i, 0), CKR_OK);
-	ext = i->pFunctionList;
+	ext = h_vendor(get_if);
 	if (!ext->get_token_details || !ext->create_unblock_request) {
 		printf("Bail out! vendor interface without the recovery functions\n");
 		return 1;
@@ -702,10 +653,5 @@ int main(void)
 	RV(f->C_Finalize(NULL), CKR_OK);
 	test_log();
 
-	printf("1..%d\n", n_test);
-	dlclose(mod);
-	snprintf(log_path, sizeof(log_path), "rm -rf '%s'", dir);
-	if (!n_fail && system(log_path) != 0)
-		return 1;
-	return n_fail ? 1 : 0;
+	return h_finish(mod);
 }

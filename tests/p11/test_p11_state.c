@@ -10,38 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vnpki/pkcs11v3.h"
-#include "vnpki/vnpki.h"
-
-static int n_test, n_fail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_test++;
-	if (!cond)
-		n_fail++;
-	printf("%s %d - ", cond ? "ok" : "not ok", n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-#define RV(call, want) rv_is(#call, (call), (want))
-static int rv_is(const char *what, CK_RV got, CK_RV want)
-{
-	ok(got == want, "%s = 0x%lx (want 0x%lx)", what, (unsigned long)got, (unsigned long)want);
-	return got == want;
-}
+#include "harness.h"
 
 static CK_FUNCTION_LIST_3_0_PTR f;
 static const struct vnp_ext_functions *ext;
 static CK_SLOT_ID slot;
-static char dir[] = "/tmp/vnpki-p11s-XXXXXX";
 static char state_path[256], away_path[256], log_path[256];
 static CK_BBOOL yes = CK_TRUE;
 static const CK_BYTE p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
@@ -487,29 +460,15 @@ static void test_removal(void)
 
 static int setup_token(void)
 {
-	const char *bin = getenv("VNPKI_VTOKEN_BIN"), *plugin = getenv("VNPKI_VTOKEN_PLUGIN");
-	char cmd[4096], conf[512];
-	FILE *fp;
+	const char *dir = h_make_dir("p11s");
 
-	if (!bin || !plugin || !mkdtemp(dir))
+	if (!dir)
 		return -1;
-	snprintf(state_path, sizeof(state_path), "%s/state", dir);
+	snprintf(state_path, sizeof(state_path), "%s", h_state_path());
 	snprintf(away_path, sizeof(away_path), "%s/state.away", dir);
 	snprintf(log_path, sizeof(log_path), "%s/log", dir);
-	snprintf(cmd, sizeof(cmd),
-		 "'%s' init --state '%s' --serial 5654000000000002 --label state --pin " PIN1
-		 " >/dev/null",
-		 bin, state_path);
-	if (system(cmd) != 0)
+	if (h_init_token("--serial 5654000000000002 --label state --pin " PIN1) != 0)
 		return -1;
-	snprintf(conf, sizeof(conf), "%s/vnpki.conf", dir);
-	fp = fopen(conf, "w");
-	if (!fp)
-		return -1;
-	fprintf(fp, "readers = vtoken\nvtoken.state = %s\nvtoken.plugin = %s\n", state_path,
-		plugin);
-	fclose(fp);
-	setenv("VNPKI_CONF", conf, 1);
 	setenv("VNP_DEBUG", "all", 1);
 	setenv("VNP_DEBUG_FILE", log_path, 1);
 	return 0;
@@ -517,29 +476,17 @@ static int setup_token(void)
 
 int main(void)
 {
-	const char *path = getenv("VNPKI_MODULE");
 	CK_C_GetInterface get_if;
-	CK_INTERFACE_PTR i = NULL;
-	CK_VERSION vv = { 1, 0 };
 	CK_SLOT_ID list[4];
 	CK_ULONG n = 4;
 	CK_SESSION_HANDLE ro = 0, rw = 0;
 	CK_OBJECT_HANDLE pub = 0, priv = 0;
 	void *mod;
 
-	if (!path || setup_token() != 0) {
-		printf("Bail out! VNPKI_MODULE / VNPKI_VTOKEN_BIN / VNPKI_VTOKEN_PLUGIN\n");
+	f = h_start(setup_token, &mod, &get_if);
+	if (!f)
 		return 1;
-	}
-	mod = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	get_if = mod ? (CK_C_GetInterface)dlsym(mod, "C_GetInterface") : NULL;
-	if (!get_if || get_if((CK_UTF8CHAR_PTR) "PKCS 11", NULL, &i, 0) != CKR_OK) {
-		printf("Bail out! %s\n", dlerror());
-		return 1;
-	}
-	f = i->pFunctionList;
-	RV(get_if((CK_UTF8CHAR_PTR)VNPKI_INTERFACE_NAME, &vv, &i, 0), CKR_OK);
-	ext = i->pFunctionList;
+	ext = h_vendor(get_if);
 	RV(f->C_Initialize(NULL), CKR_OK);
 	RV(f->C_GetSlotList(CK_TRUE, list, &n), CKR_OK);
 	slot = list[0];
@@ -566,10 +513,5 @@ int main(void)
 	RV(f->C_Initialize(NULL), CKR_OK);
 	RV(f->C_GetSessionInfo(ro, &(CK_SESSION_INFO){ 0 }), CKR_SESSION_HANDLE_INVALID);
 	RV(f->C_Finalize(NULL), CKR_OK);
-	printf("1..%d\n", n_test);
-	dlclose(mod);
-	snprintf(log_path, sizeof(log_path), "rm -rf '%s'", dir);
-	if (!n_fail && system(log_path) != 0)
-		return 1;
-	return n_fail ? 1 : 0;
+	return h_finish(mod);
 }
