@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* PIV card application (NIST SP 800-73-4): constants and the pure parsers and encoders
+ * shared by applet/piv.c and applet/piv_parse.c. Private to apdu/. */
+#ifndef VNP_PIV_INT_H
+#define VNP_PIV_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "card.h"
+
+/* SP 800-73-4 Part 1 §3.1: data object tags (the BER-TLV tag of GET DATA's 5C list). */
+#define PIV_TAG_CHUID 0x5FC102u
+#define PIV_TAG_CCC 0x5FC107u
+#define PIV_TAG_DISCOVERY 0x7Eu
+#define PIV_TAG_CERT_9A 0x5FC105u
+#define PIV_TAG_CERT_9C 0x5FC10Au
+#define PIV_TAG_CERT_9D 0x5FC10Bu
+#define PIV_TAG_CERT_9E 0x5FC101u
+
+/* SP 800-78-4 Table 6-2: cryptographic mechanism identifiers. */
+#define PIV_ALG_RSA3072 0x05 /* SP 800-78-5 */
+#define PIV_ALG_RSA2048 0x07
+#define PIV_ALG_P256 0x11
+#define PIV_ALG_P384 0x14
+
+/* The SP 800-73-4 mechanism identifier for a vnp_key_alg; 0 when PIV has none. */
+uint8_t vnp_piv_alg_id(enum vnp_key_alg alg);
+
+/* Parse the SELECT answer: application property template 61 { 4F PIX, 79 { 4F AID },
+ * 50 label, AC { 80 alg ... } }. Fills label, version (last two PIX bytes) and algs of ret
+ * and leaves the other fields alone. An empty answer is accepted (nothing filled).
+ * VNP_E_MALFORMED when it does not parse. */
+int vnp_piv_parse_apt(const uint8_t *buf, size_t len, struct vnp_token_info *ret);
+
+/* Card serial from a CHUID answer (53 { 30 FASC-N, 34 GUID, ... }): the GUID when present
+ * and not all zero, else the first VNP_SERIAL_MAX bytes of the FASC-N. VNP_E_NOT_FOUND when
+ * it carries neither, VNP_E_MALFORMED when it does not parse. */
+int vnp_piv_parse_chuid(const uint8_t *buf, size_t len, uint8_t ret_serial[VNP_SERIAL_MAX],
+			size_t *ret_len);
+
+/* PIN usage policy (tag 5F2F, two bytes) from a discovery object answer 7E { 4F AID,
+ * 5F2F policy }. VNP_E_NOT_FOUND without policy, VNP_E_MALFORMED. */
+int vnp_piv_parse_discovery(const uint8_t *buf, size_t len, uint8_t ret_policy[2]);
+
+/* Certificate container (SP 800-73-4 Part 1 Appendix A): 53 { 70 cert, 71 CertInfo,
+ * FE LRC }. *ret_cert points into buf. *ret_compressed: CertInfo bit 0 (gzip).
+ * VNP_E_NOT_FOUND for an empty container, VNP_E_MALFORMED. */
+int vnp_piv_parse_cert_container(const uint8_t *buf, size_t len, const uint8_t **ret_cert,
+				 size_t *ret_cert_len, bool *ret_compressed);
+
+/* Public key of a DER X.509 certificate (OpenSSL). VNP_E_NOT_SUPPORTED for a key type or
+ * size the token model lacks, VNP_E_MALFORMED when the certificate does not parse. */
+int vnp_piv_cert_pubkey(const uint8_t *der, size_t len, struct vnp_pubkey *ret);
+
+/* EMSA-PKCS1-v1_5 type 1 (RFC 8017 §9.2 steps 3-5): 00 01 FF..FF 00 || in into out[k].
+ * VNP_E_RANGE when in_len > k - 11. */
+int vnp_piv_pad_pkcs1(const uint8_t *in, size_t in_len, uint8_t *out, size_t k);
+
+/* EMSA-PSS-ENCODE (RFC 8017 §9.1.1) of the hash mhash for a modulus of mod_bits bits into
+ * out[(mod_bits + 7) / 8] (a leading zero byte when mod_bits % 8 == 1). salt may be NULL
+ * for a random salt. VNP_E_ARGS (hash length), VNP_E_RANGE (salt too long), VNP_E_CRYPTO. */
+int vnp_piv_pss_encode(const struct vnp_sign_params *p, const uint8_t *mhash, size_t mhash_len,
+		       const uint8_t *salt, unsigned mod_bits, uint8_t *out);
+
+/* The signature in a GENERAL AUTHENTICATE answer 7C { 82 sig }; *ret_sig points into buf.
+ * VNP_E_MALFORMED. */
+int vnp_piv_parse_auth_resp(const uint8_t *buf, size_t len, const uint8_t **ret_sig,
+			    size_t *ret_len);
+
+/* DER ECDSA-Sig-Value SEQUENCE { r, s } -> r || s, each n bytes, into out[2n].
+ * VNP_E_MALFORMED for bad DER, trailing bytes or an integer longer than n. */
+int vnp_piv_ecdsa_der_to_rs(const uint8_t *der, size_t len, size_t n, uint8_t *out);
+
+/* The PIV driver; not yet in vnp_card_detect (card.c). */
+extern const struct vnp_card_driver vnp_driver_piv;
+
+#endif

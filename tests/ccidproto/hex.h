@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Test helper: hex strings to bytes. Spaces are ignored; a token "seq:SS:N" (hex start, decimal
+ * count) expands to N bytes SS, SS+1, ... (for long chained blocks). */
+#ifndef CCIDPROTO_HEX_H
+#define CCIDPROTO_HEX_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Returns the byte count, or (size_t)-1 on a bad string or overflow of cap. */
+static size_t hex(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	while (*s) {
+		if (*s == ' ') {
+			s++;
+			continue;
+		}
+		if (!strncmp(s, "seq:", 4)) {
+			char *end;
+			unsigned long start = strtoul(s + 4, &end, 16);
+			unsigned long count;
+
+			if (*end != ':')
+				return (size_t)-1;
+			count = strtoul(end + 1, &end, 10);
+			for (unsigned long i = 0; i < count; i++) {
+				if (n >= cap)
+					return (size_t)-1;
+				out[n++] = (uint8_t)(start + i);
+			}
+			s = end;
+			continue;
+		}
+		if (hexval(s[0]) < 0 || hexval(s[1]) < 0 || n >= cap)
+			return (size_t)-1;
+		out[n++] = (uint8_t)(hexval(s[0]) << 4 | hexval(s[1]));
+		s += 2;
+	}
+	return n;
+}
+
+#endif
