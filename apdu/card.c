@@ -105,3 +105,9 @@ void vnp_dir_free(struct vnp_dir *dir)
 	free(dir->objs);
 	free(dir);
 }
+
+void vnp_card_free_drv_data(struct vnp_card *card)
+{
+	free(card->drv_data);
+	card->drv_data = NULL;
+}

@@ -230,6 +230,9 @@ void vnp_card_end(struct vnp_card *card);
  * card->drv. VNP_E_NOT_SUPPORTED when no driver knows the card. */
 int vnp_card_detect(struct vnp_card *card, struct vnp_token_info *ret_info);
 
+/* The release member of a driver whose drv_data is one malloc'd block: free it. */
+void vnp_card_free_drv_data(struct vnp_card *card);
+
 extern const struct vnp_card_driver vnp_driver_vntoken;
 
 #endif

@@ -216,12 +216,6 @@ out:
 	return rv;
 }
 
-static void piv_release(struct vnp_card *card)
-{
-	free(card->drv_data);
-	card->drv_data = NULL;
-}
-
 /* Read one certificate container (transaction held by the caller). *ret_buf is malloc'd;
  * *ret_cert points into it. */
 static int read_container(struct vnp_card *card, uint32_t tag, uint8_t **ret_buf,
@@ -583,7 +577,7 @@ out:
 const struct vnp_card_driver vnp_driver_piv = {
 	.name = "piv",
 	.probe = piv_probe,
-	.release = piv_release,
+	.release = vnp_card_free_drv_data,
 	.read_dir = piv_read_dir,
 	.read_object = piv_read_object,
 	.pin_status = piv_pin_status,

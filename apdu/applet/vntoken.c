@@ -136,12 +136,6 @@ out:
 	return rv;
 }
 
-static void vntoken_release(struct vnp_card *card)
-{
-	free(card->drv_data);
-	card->drv_data = NULL;
-}
-
 /* One data-out command in its own transaction; the answer goes to resp. */
 static int simple(struct vnp_card *card, struct vnp_apdu *a)
 {
@@ -639,7 +633,7 @@ static int vntoken_unblock(struct vnp_card *card, const uint8_t *response, size_
 const struct vnp_card_driver vnp_driver_vntoken = {
 	.name = "vntoken",
 	.probe = vntoken_probe,
-	.release = vntoken_release,
+	.release = vnp_card_free_drv_data,
 	.read_dir = vntoken_read_dir,
 	.read_object = vntoken_read_object,
 	.pin_status = vntoken_pin_status,
