@@ -102,10 +102,20 @@ need() {
 [ -x "$VTOKEN" ] || fail "no $VTOKEN: build first"
 [ -f "$MODULE" ] || fail "no $MODULE: build first"
 
-# new_token NAME SERIAL LABEL: personalise a virtual token at $W/NAME.state
+# The card profile the test's tokens get (VNP_PROFILE: vntoken, piv or sim; meson sets it
+# per test). The test bodies are the same for every profile.
+PROFILE=${VNP_PROFILE:-vntoken}
+profile_args=()
+[ "$PROFILE" = vntoken ] || profile_args=(--profile "$PROFILE")
+
+# new_token NAME SERIAL LABEL [init options...]: personalise a virtual token at
+# $W/NAME.state with the test's profile.
 new_token() {
-	"$VTOKEN" init --state "$W/$1.state" --serial "$2" --label "$3" --pin "$PIN" \
-		>"$W/init-$1.log" 2>&1 || fail "vnpki-vtoken init $1: $(cat "$W/init-$1.log")"
+	local name=$1 serial=$2 label=$3
+	shift 3
+	"$VTOKEN" init --state "$W/$name.state" --serial "$serial" --label "$label" --pin "$PIN" \
+		"${profile_args[@]}" "$@" >"$W/init-$name.log" 2>&1 ||
+		fail "vnpki-vtoken init $name: $(cat "$W/init-$name.log")"
 }
 
 # use_inprocess STATE...: point the module at these virtual tokens, in-process.
@@ -132,6 +142,10 @@ start_pcscd() {
 	need pcscd
 	[ -e "$VPCD_DRIVER" ] || skip "vsmartcard-vpcd is not installed"
 	[ "$(id -u)" -eq 0 ] || skip "pcscd tests need root (run tools/run-tests with sudo)"
+	# One pcscd on the machine at a time: tests from several build trees (plain, ASan)
+	# or work trees queue here. The lock goes with this script's process (fd 9).
+	exec 9>/tmp/vnpki-pcscd-test.lock
+	flock -w 1200 9 || fail "waited 20 minutes for another test's pcscd"
 	if pgrep -x pcscd >/dev/null 2>&1; then
 		skip "a pcscd is already running (pid $(pgrep -x pcscd | tr '\n' ' ')): these tests start their own and never share one that may see a real token"
 	fi
