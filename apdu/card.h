@@ -117,8 +117,16 @@ struct vnp_pin_info {
 	bool initial;      /* still the PIN handed out at issuance (to be changed) */
 };
 
+/* What C_Login(CKU_SO) takes, and what the driver's unblock member gets as "response". */
+enum vnp_so_kind {
+	VNP_SO_RESPONSE_CODE = 0, /* the recovery response code of RECOVERY.md (vntoken) */
+	VNP_SO_PUK = 1,           /* a PUK (PIV, SIM PKI): the bytes as typed; the driver pads */
+};
+
 struct vnp_token_info {
 	enum vnp_device_type type;
+	enum vnp_so_kind so_kind;
+	unsigned puk_min, puk_max;             /* VNP_SO_PUK: PUK length policy, in bytes */
 	uint8_t serial[VNP_SERIAL_MAX];
 	size_t serial_len;
 	char label[VNP_LABEL_MAX + 1];
@@ -201,8 +209,9 @@ struct vnp_card_driver {
 	/* Recovery (RECOVERY.md). Draw and store a new unblock challenge (replacing any older
 	 * one); works on a locked token. VNP_E_TERMINATED. */
 	int (*unblock_challenge)(struct vnp_card *card, uint8_t *ret_challenge, size_t len);
-	/* RESET RETRY COUNTER with the 10-byte response and the new PIN. On success the PIN
-	 * is set and its counter reset. VNP_E_PIN_INCORRECT with *ret_tries_left = unblock
+	/* RESET RETRY COUNTER with the 10-byte response (VNP_SO_RESPONSE_CODE) or the PUK as
+	 * typed (VNP_SO_PUK: no challenge is needed; VNP_E_PIN_LOCKED when the PUK is blocked)
+	 * and the new PIN. On success the PIN is set and its counter reset. VNP_E_PIN_INCORRECT with *ret_tries_left = unblock
 	 * tries left (the challenge stays); VNP_E_TERMINATED when the counter is spent;
 	 * VNP_E_PIN_LEN when the new PIN breaks the policy (nothing spent);
 	 * VNP_E_CONDITIONS when no request is pending. */
