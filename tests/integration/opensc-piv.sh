@@ -98,6 +98,56 @@ step "openssl verifies the 9E signature" openssl dgst -sha256 -verify "$W/pub04.
 step "pkcs11-tool --test --login" osc --test --login --pin "$PIN"
 grep -q "No errors" "$W/step.out" || fail "--test reported errors: $(cat "$W/step.out")"
 
+# The card management key through OpenSC's piv-tool: mutual authentication (M) with the
+# default 3DES key, GENERATE into 9D, PUT DATA of its certificate. OpenSC 0.23 quirks:
+# external authentication (-A A:9B:03) fails inside piv-tool before it answers ("Allocated and
+# computed lengths do not match", OpenSC issue #2658, fixed after 0.23.0), and `piv-tool -G`
+# cannot turn the card's answer into an OpenSSL 3 key (RSA: issue #3156; EC: "invalid curve")
+# although the card generated it, and `piv-tool -C` exits non-zero after a successful load. So GENERATE goes as a raw APDU (-s) after the mutual
+# authentication, and the test builds the P-256 SubjectPublicKeyInfo from the 86 point; the
+# unit tests cover external authentication (tests/vtoken/test_vtoken_piv.c).
+echo "01:02:03:04:05:06:07:08:01:02:03:04:05:06:07:08:01:02:03:04:05:06:07:08" >"$W/mgmt.key"
+# (not just the last bit: DES ignores the parity bits)
+echo "01:02:03:04:05:06:07:08:01:02:03:04:05:06:07:08:01:02:03:04:05:06:07:10" >"$W/bad.key"
+export PIV_EXT_AUTH_KEY="$W/mgmt.key"
+step "piv-tool: mutual authentication, GENERATE P-256 in 9D" \
+	piv-tool -A M:9B:03 -s 00:47:00:9D:05:AC:03:80:01:11:00
+# piv-tool prints the answer as a hex dump: 7F49 41 86 41 04 X Y
+point=$(grep -E '^([0-9A-F]{2} )+' "$W/step.out" | cut -c1-48 | tr -d ' \n' |
+	sed -n 's/^7F49438641\(04[0-9A-F]\{128\}\).*/\1/p')
+[ -n "$point" ] || fail "no P-256 point in piv-tool's GENERATE answer: $(cat "$W/step.out")"
+echo "3059301306072a8648ce3d020106082a8648ce3d030107034200$point" | xxd -r -p >"$W/pub9d.der"
+openssl pkey -pubin -inform DER -in "$W/pub9d.der" -out "$W/pub9d.pem" ||
+	fail "the 9D public key does not parse"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/ca.key" \
+	-subj "/CN=test CA" -days 2 -out "$W/ca.pem" 2>/dev/null || fail "openssl: no test CA"
+openssl req -new -key "$W/ca.key" -subj "/CN=Nguyen Van PIV Key Management" 2>/dev/null |
+	openssl x509 -req -CA "$W/ca.pem" -CAkey "$W/ca.key" -force_pubkey "$W/pub9d.pem" \
+		-days 2 -out "$W/cert9d.pem" 2>/dev/null || fail "openssl: no 9D certificate"
+# piv-tool 0.23 -C exits with the byte count of sc_write_binary (non-zero) after a success:
+# its status says nothing; the listing below shows whether the certificate arrived.
+step "piv-tool: mutual authentication, PUT DATA of the 9D certificate" \
+	bash -c 'piv-tool -A M:9B:03 -C 9D -i "$0" || true' "$W/cert9d.pem"
+PIV_EXT_AUTH_KEY="$W/bad.key" step_fails "piv-tool: a wrong management key is refused" \
+	piv-tool -A M:9B:03 -s 00:47:00:9D:05:AC:03:80:01:11:00
+step "the new 9D key (ID 03) is listed with its certificate" osc -O
+grep -q "Nguyen Van PIV Key Management" "$W/step.out" || fail "no 9D certificate: $(cat "$W/step.out")"
+step "read certificate 03" cert_pub 03
+cmp -s <(openssl pkey -pubin -in "$W/pub03.pem" -outform DER) \
+	<(openssl pkey -pubin -in "$W/pub9d.pem" -outform DER) ||
+	fail "the 9D certificate does not hold the generated key"
+
+
+# ECDH with the 9D key (GENERAL AUTHENTICATE tag 85): the same secret as openssl computes.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$W/peer.key" 2>/dev/null &&
+	openssl pkey -in "$W/peer.key" -pubout -outform DER -out "$W/peer.der" ||
+	fail "openssl: no peer key"
+step "ECDH1-DERIVE with the 9D key" osc --login --pin "$PIN" --derive -m ECDH1-DERIVE --id 03 \
+	-i "$W/peer.der" -o "$W/ecdh.card"
+openssl pkeyutl -derive -inkey "$W/peer.key" -peerkey "$W/pub9d.pem" -out "$W/ecdh.ossl" ||
+	fail "openssl: derive"
+cmp -s "$W/ecdh.card" "$W/ecdh.ossl" || fail "the card's ECDH secret differs from openssl's"
+
 stop_pid "$SERVE_PID"
 say "APDUs OpenSC sent: -L $n_list, login+RSA-2048 signature $n_rsa, login+P-256 (9C) signature $n_ec"
 [ -s "$W/stats.json" ] && say "serve --stats: $(tr -d '\n' <"$W/stats.json")"
