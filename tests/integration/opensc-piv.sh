@@ -38,6 +38,12 @@ serve_token "$W/piv.state" "$port" --stats "$W/stats.json" --trace "$W/trace.log
 osc() { pkcs11-tool --module "$OSC" "$@"; }
 # apdus: the number of APDUs the card answered so far (the trace has one line per C-APDU).
 apdus() { grep -c ' -> ' "$W/trace.log" 2>/dev/null || echo 0; }
+# by_ins FROM: "INS:count ..." of the C-APDUs after the first FROM ones.
+by_ins() {
+	grep ' -> ' "$W/trace.log" | tail -n +$(($1 + 1)) |
+		awk '{ for (i = 1; i <= NF; i++) if ($i == "->") { n[$(i + 2)]++; break } }
+		     END { for (k in n) printf "%s:%d ", k, n[k] }'
+}
 
 for i in $(seq 1 100); do
 	osc -L 2>/dev/null | grep -q 'token label' && break
@@ -47,7 +53,7 @@ n0=$(apdus)
 step "-L: OpenSC's PIV driver finds the token" osc -L
 grep -q "token label" "$W/step.out" || fail "no token in -L: $(cat "$W/step.out")"
 grep -qi "PIV" "$W/step.out" || fail "not a PIV token for OpenSC: $(cat "$W/step.out")"
-n_list=$(($(apdus) - n0))
+n_list=$(($(apdus) - n0)); ins_list=$(by_ins "$n0")
 
 step "-O: certificates and keys with their PIV IDs" osc -O
 for id in 01 02 04; do
@@ -79,14 +85,14 @@ done
 n0=$(apdus)
 step "RSA-2048 (9A) SHA256-RSA-PKCS" osc --login --pin "$PIN" --sign --id 01 \
 	-m SHA256-RSA-PKCS -i "$W/data" -o "$W/sig01"
-n_rsa=$(($(apdus) - n0))
+n_rsa=$(($(apdus) - n0)); ins_rsa=$(by_ins "$n0")
 step "openssl verifies the 9A signature" openssl dgst -sha256 -verify "$W/pub01.pem" \
 	-signature "$W/sig01" "$W/data"
 
 n0=$(apdus)
 step "P-256 (9C, PIN always) ECDSA-SHA256" osc --login --pin "$PIN" --sign --id 02 \
 	-m ECDSA-SHA256 --signature-format openssl -i "$W/data" -o "$W/sig02"
-n_ec=$(($(apdus) - n0))
+n_ec=$(($(apdus) - n0)); ins_ec=$(by_ins "$n0")
 step "openssl verifies the 9C signature" openssl dgst -sha256 -verify "$W/pub02.pem" \
 	-signature "$W/sig02" "$W/data"
 
@@ -103,11 +109,12 @@ grep -q "No errors" "$W/step.out" || fail "--test reported errors: $(cat "$W/ste
 # external authentication (-A A:9B:03) fails inside piv-tool before it answers ("Allocated and
 # computed lengths do not match", OpenSC issue #2658, fixed after 0.23.0), and `piv-tool -G`
 # cannot turn the card's answer into an OpenSSL 3 key (RSA: issue #3156; EC: "invalid curve")
-# although the card generated it, and `piv-tool -C` exits non-zero after a successful load. So GENERATE goes as a raw APDU (-s) after the mutual
-# authentication, and the test builds the P-256 SubjectPublicKeyInfo from the 86 point; the
-# unit tests cover external authentication (tests/vtoken/test_vtoken_piv.c).
+# although the card generated it, and `piv-tool -C` exits non-zero after a successful load.
+# So GENERATE goes as a raw APDU (-s) after the mutual authentication, and the test builds
+# the P-256 SubjectPublicKeyInfo from the 86 point; the unit tests cover external
+# authentication (tests/vtoken/test_vtoken_piv.c).
 echo "01:02:03:04:05:06:07:08:01:02:03:04:05:06:07:08:01:02:03:04:05:06:07:08" >"$W/mgmt.key"
-# (not just the last bit: DES ignores the parity bits)
+# the wrong key differs in more than a parity bit (which DES ignores)
 echo "01:02:03:04:05:06:07:08:01:02:03:04:05:06:07:08:01:02:03:04:05:06:07:10" >"$W/bad.key"
 export PIV_EXT_AUTH_KEY="$W/mgmt.key"
 step "piv-tool: mutual authentication, GENERATE P-256 in 9D" \
@@ -131,7 +138,8 @@ step "piv-tool: mutual authentication, PUT DATA of the 9D certificate" \
 PIV_EXT_AUTH_KEY="$W/bad.key" step_fails "piv-tool: a wrong management key is refused" \
 	piv-tool -A M:9B:03 -s 00:47:00:9D:05:AC:03:80:01:11:00
 step "the new 9D key (ID 03) is listed with its certificate" osc -O
-grep -q "Nguyen Van PIV Key Management" "$W/step.out" || fail "no 9D certificate: $(cat "$W/step.out")"
+grep -q "Nguyen Van PIV Key Management" "$W/step.out" ||
+	fail "no 9D certificate: $(cat "$W/step.out")"
 step "read certificate 03" cert_pub 03
 cmp -s <(openssl pkey -pubin -in "$W/pub03.pem" -outform DER) \
 	<(openssl pkey -pubin -in "$W/pub9d.pem" -outform DER) ||
@@ -149,6 +157,10 @@ openssl pkeyutl -derive -inkey "$W/peer.key" -peerkey "$W/pub9d.pem" -out "$W/ec
 cmp -s "$W/ecdh.card" "$W/ecdh.ossl" || fail "the card's ECDH secret differs from openssl's"
 
 stop_pid "$SERVE_PID"
-say "APDUs OpenSC sent: -L $n_list, login+RSA-2048 signature $n_rsa, login+P-256 (9C) signature $n_ec"
-[ -s "$W/stats.json" ] && say "serve --stats: $(tr -d '\n' <"$W/stats.json")"
-grep -c '' "$W/trace.log" >/dev/null || true
+# One pkcs11-tool process each, OpenSC's file cache off: every process binds afresh.
+say "APDUs OpenSC sent (INS:count): -L $n_list ($ins_list)"
+say "  login + RSA-2048 (9A) signature: $n_rsa ($ins_rsa)"
+say "  login + P-256 (9C) signature: $n_ec ($ins_ec)"
+if [ -s "$W/stats.json" ]; then
+	say "serve --stats, whole test: $(tr -d '\n' <"$W/stats.json")"
+fi
