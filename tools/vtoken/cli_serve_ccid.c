@@ -214,6 +214,20 @@ static void serve_conn(struct vnp_vt_ccid_dev *d, int fd, uint8_t *in, uint8_t *
 	vnp_vt_trace_event("ccid", "host disconnected");
 }
 
+/* One line on stderr at exit: what the device did (tests grep it). */
+static void print_stats(const struct vnp_vt_ccid_dev *d)
+{
+	struct vnp_vt_ccid_stats st;
+
+	vnp_vt_ccid_dev_stats(d, &st);
+	fprintf(stderr,
+		"serve-ccid: %lu messages, %lu XfrBlock, %lu APDUs, %lu T=1 blocks, "
+		"%lu retransmitted, %lu R(err) received, %lu resynch, %lu bad EDC, %lu lost, "
+		"%lu WTX, %lu time extensions, %lu pulls, IFSD %u\n",
+		st.msgs, st.xfr, st.apdus, st.blocks, st.retransmits, st.r_err_rx, st.resynchs,
+		st.bad_edc, st.lost, st.wtx, st.time_ext, st.pulls, st.ifsd);
+}
+
 static int listen_on(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -282,6 +296,7 @@ int vnp_vt_cmd_serve_ccid(int argc, char **argv)
 		close(cfd);
 	}
 	code = VT_EXIT_OK;
+	print_stats(d);
 	if (vnp_vt_stats_write(a.stats) != VNP_OK) {
 		fprintf(stderr, "vnpki-vtoken serve-ccid: cannot write %s\n", a.stats);
 		code = VT_EXIT_FAIL;
