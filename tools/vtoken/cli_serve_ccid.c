@@ -16,15 +16,12 @@
 #include <openssl/crypto.h>
 
 #include "ccid_dev.h"
-#include "ccid_sock_proto.h"
+#include "ccid_sock_serve.h"
 #include "cli.h"
 #include "rv.h"
 #include "trace.h"
 
-#define POLL_MS 200
-#define PKT_MAX (1 + 65544 + 10 + 64)
-
-static volatile sig_atomic_t ccid_stop;
+static _Atomic int ccid_stop; /* set by the signal handler (lock-free) */
 
 static void on_signal(int sig)
 {
@@ -143,77 +140,6 @@ static void on_apdu(void *ctx, const uint8_t *cmd, size_t cmd_len, const uint8_t
 	vnp_vt_trace_resp("ccid", resp, resp_len);
 }
 
-static int send_pkt(int fd, uint8_t kind, const uint8_t *p, size_t len)
-{
-	struct iovec iov[2] = { { .iov_base = &kind, .iov_len = 1 },
-				{ .iov_base = (void *)p, .iov_len = len } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-	ssize_t r;
-
-	do
-		r = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r == (ssize_t)(len + 1) ? 0 : -1;
-}
-
-/* Answers queued by the device, then a slot change if there is one. */
-static int flush(struct vnp_vt_ccid_dev *d, int fd, uint8_t *out, size_t cap)
-{
-	size_t n;
-	int rv;
-
-	while ((rv = vnp_vt_ccid_dev_get(d, out, cap, &n)) != VNP_E_NOT_FOUND) {
-		if (rv == VNP_OK && send_pkt(fd, VNP_CCIDSOCK_BULK_IN, out, n) < 0)
-			return -1;
-		OPENSSL_cleanse(out, n);
-	}
-	n = vnp_vt_ccid_dev_interrupt(d, out, cap);
-	if (n && send_pkt(fd, VNP_CCIDSOCK_INTR, out, n) < 0)
-		return -1;
-	return 0;
-}
-
-/* One host, until it hangs up or we are stopped. */
-static void serve_conn(struct vnp_vt_ccid_dev *d, int fd, uint8_t *in, uint8_t *out)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint8_t desc[VNP_VT_CCID_DESC_LEN];
-	ssize_t n;
-	int r;
-
-	vnp_vt_trace_event("ccid", "host connected");
-	while (!ccid_stop) {
-		r = poll(&p, 1, POLL_MS);
-		if (r < 0 && errno != EINTR)
-			break;
-		if (r <= 0) {
-			if (flush(d, fd, out, PKT_MAX) < 0)
-				break;
-			continue;
-		}
-		n = recv(fd, in, PKT_MAX, MSG_TRUNC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (n > PKT_MAX)
-			continue; /* longer than any message the device takes: dropped */
-		if (in[0] == VNP_CCIDSOCK_DESC) {
-			vnp_vt_ccid_dev_class_desc(d, desc);
-			if (send_pkt(fd, VNP_CCIDSOCK_DESC, desc, sizeof(desc)) < 0)
-				break;
-		} else if (in[0] == VNP_CCIDSOCK_BULK_OUT) {
-			if (vnp_vt_ccid_dev_put(d, in + 1, (size_t)n - 1) == VNP_E_NOMEM)
-				break;
-		}
-		OPENSSL_cleanse(in, (size_t)n); /* may have held a PIN */
-		if (flush(d, fd, out, PKT_MAX) < 0)
-			break;
-	}
-	vnp_vt_ccid_dev_power_off(d);
-	vnp_vt_trace_event("ccid", "host disconnected");
-}
-
 /* One line on stderr at exit: what the device did (tests grep it). */
 static void print_stats(const struct vnp_vt_ccid_dev *d)
 {
@@ -228,31 +154,12 @@ static void print_stats(const struct vnp_vt_ccid_dev *d)
 		st.bad_edc, st.lost, st.wtx, st.time_ext, st.pulls, st.ifsd);
 }
 
-static int listen_on(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	(void)unlink(path); /* a socket file left by an earlier run */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int vnp_vt_cmd_serve_ccid(int argc, char **argv)
 {
 	struct ccid_args a = { .cfg = { .level = VNP_VT_CCID_LEVEL_T1 } };
 	struct vnp_vt_ccid_dev *d = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct pollfd p = { .events = POLLIN };
-	uint8_t *in = NULL, *out = NULL;
-	int rv, lfd = -1, cfd, code = VT_EXIT_FAIL;
+	int rv, lfd = -1, code = VT_EXIT_FAIL;
 
 	rv = parse_args(argc, argv, &a);
 	if (rv)
@@ -266,10 +173,6 @@ int vnp_vt_cmd_serve_ccid(int argc, char **argv)
 		fprintf(stderr, "vnpki-vtoken serve-ccid: bad device settings\n");
 		return VT_EXIT_USAGE;
 	}
-	in = malloc(PKT_MAX);
-	out = malloc(PKT_MAX);
-	if (!in || !out)
-		goto out;
 	if (vnp_vt_trace_open(a.trace) != VNP_OK) {
 		fprintf(stderr, "vnpki-vtoken serve-ccid: cannot open trace file %s\n", a.trace);
 		goto out;
@@ -278,22 +181,17 @@ int vnp_vt_cmd_serve_ccid(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	lfd = listen_on(a.socket);
+	lfd = vnp_vt_ccid_sock_listen(a.socket);
 	if (lfd < 0) {
 		fprintf(stderr, "vnpki-vtoken serve-ccid: cannot listen on %s: %s\n", a.socket,
 			strerror(errno));
 		goto out_trace;
 	}
-	p.fd = lfd;
-	while (!ccid_stop) {
-		rv = poll(&p, 1, POLL_MS);
-		if (rv <= 0)
-			continue;
-		cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (cfd < 0)
-			continue;
-		serve_conn(d, cfd, in, out);
-		close(cfd);
+	if (vnp_vt_ccid_sock_serve(d, lfd, &ccid_stop) != VNP_OK) {
+		fprintf(stderr, "vnpki-vtoken serve-ccid: out of memory\n");
+		close(lfd);
+		unlink(a.socket);
+		goto out_trace;
 	}
 	code = VT_EXIT_OK;
 	print_stats(d);
@@ -306,10 +204,6 @@ int vnp_vt_cmd_serve_ccid(int argc, char **argv)
 out_trace:
 	vnp_vt_trace_close();
 out:
-	if (in)
-		OPENSSL_clear_free(in, PKT_MAX);
-	if (out)
-		OPENSSL_clear_free(out, PKT_MAX);
 	vnp_vt_ccid_dev_free(d);
 	return code;
 }
