@@ -474,6 +474,8 @@ int vnp_ccid_reader_transmit(struct vnp_ccid_reader *r, const uint8_t *apdu, siz
 	if (rv == VNP_OK)
 		*resp_len = n;
 out:
-	OPENSSL_cleanse(r->out, r->max_msg); /* the command may have carried a PIN */
+	/* the command may have carried a PIN, the answer private object data */
+	OPENSSL_cleanse(r->out, r->max_msg);
+	OPENSSL_cleanse(r->in, r->max_msg);
 	return rv;
 }

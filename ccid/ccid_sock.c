@@ -240,7 +240,9 @@ static int power_locked(struct cs_conn *c)
 	return VNP_OK;
 }
 
-/* Connected, card present and powered; c->lock held. */
+/* Connected, card present and powered; c->lock held. A device that fails at the CCID level
+ * is dropped (VNP_E_NO_DEVICE: reconnected later); a card that does not power up (mute, bad
+ * ATR, not T=1) is VNP_E_NO_CARD: a reader without a usable card, not a reader gone. */
 static int ready_locked(struct cs_conn *c)
 {
 	bool present = false, active = false;
@@ -248,10 +250,14 @@ static int ready_locked(struct cs_conn *c)
 
 	rv = conn_open(c);
 	if (rv != VNP_OK)
-		return rv;
-	rv = vnp_ccid_reader_slot_status(c->rd, &present, &active);
-	if (rv != VNP_OK)
 		goto out;
+	rv = vnp_ccid_reader_slot_status(c->rd, &present, &active);
+	if (rv != VNP_OK) {
+		vnp_log(VNP_LOG_READER, "ccidsock: %s: %s, reconnecting later", c->path,
+			vnp_rv_text(rv));
+		rv = VNP_E_NO_DEVICE;
+		goto out;
+	}
 	if (!active)
 		c->powered = false;
 	if (!present) {
@@ -259,13 +265,14 @@ static int ready_locked(struct cs_conn *c)
 		goto out;
 	}
 	rv = power_locked(c);
-out:
-	if (rv == VNP_E_NO_DEVICE || rv == VNP_E_TRANSPORT || rv == VNP_E_TIMEOUT) {
-		vnp_log(VNP_LOG_READER, "ccidsock: %s: %s, reconnecting later", c->path,
+	if (rv != VNP_OK && rv != VNP_E_NO_DEVICE && rv != VNP_E_NOMEM) {
+		vnp_log(VNP_LOG_READER, "ccidsock: %s: card does not power on: %s", c->path,
 			vnp_rv_text(rv));
-		conn_drop(c);
-		rv = VNP_E_NO_DEVICE;
+		rv = VNP_E_NO_CARD;
 	}
+out:
+	if (rv == VNP_E_NO_DEVICE)
+		conn_drop(c);
 	return rv;
 }
 
