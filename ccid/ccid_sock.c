@@ -289,7 +289,8 @@ static int cs_open(const struct vnp_config *cfg, struct vnp_backend **ret)
 		struct cs_conn *c = &be->c[be->n];
 
 		if (strlen(cfg->ccidsock_path[i]) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-			vnp_warn("ccidsock: socket path too long, ignored: %s", cfg->ccidsock_path[i]);
+			vnp_warn("ccidsock: socket path too long, ignored: %s",
+				 cfg->ccidsock_path[i]);
 			continue;
 		}
 		be->n++;

@@ -108,11 +108,25 @@ static int parse_args(int argc, char **argv, struct ccid_args *a)
 			bad |= vnp_vt_cli_uint("--ifsc", optarg, 1, 254, &v);
 			a->cfg.ifsc = (uint8_t)v;
 			break;
-		case 'E': bad |= vnp_vt_cli_uint("--fault-bad-edc", optarg, 0, 1000000, &a->cfg.fault_bad_edc); break;
-		case 'L': bad |= vnp_vt_cli_uint("--fault-lose-block", optarg, 0, 1000000, &a->cfg.fault_lose_block); break;
-		case 'T': bad |= vnp_vt_cli_uint("--fault-time-ext", optarg, 0, 32, &a->cfg.fault_time_ext); break;
-		case 'W': bad |= vnp_vt_cli_uint("--fault-wtx", optarg, 0, 32, &a->cfg.fault_wtx); break;
-		case 'P': bad |= vnp_vt_cli_uint("--fault-pull-card", optarg, 0, 1000000, &a->cfg.fault_pull_card); break;
+		case 'E':
+			bad |= vnp_vt_cli_uint("--fault-bad-edc", optarg, 0, 1000000,
+					       &a->cfg.fault_bad_edc);
+			break;
+		case 'L':
+			bad |= vnp_vt_cli_uint("--fault-lose-block", optarg, 0, 1000000,
+					       &a->cfg.fault_lose_block);
+			break;
+		case 'T':
+			bad |= vnp_vt_cli_uint("--fault-time-ext", optarg, 0, 32,
+					       &a->cfg.fault_time_ext);
+			break;
+		case 'W':
+			bad |= vnp_vt_cli_uint("--fault-wtx", optarg, 0, 32, &a->cfg.fault_wtx);
+			break;
+		case 'P':
+			bad |= vnp_vt_cli_uint("--fault-pull-card", optarg, 0, 1000000,
+					       &a->cfg.fault_pull_card);
+			break;
 		case 't': a->trace = optarg; break;
 		case 'j': a->stats = optarg; break;
 		case 'h': usage(stdout); return 1;
