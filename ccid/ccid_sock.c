@@ -20,6 +20,7 @@
 #include "ccid_desc.h"
 #include "ccid_reader.h"
 #include "ccid_sock_proto.h"
+#include "compiler.h"
 #include "config.h"
 #include "log.h"
 #include "rv.h"
@@ -36,7 +37,8 @@ struct cs_conn {
 	struct vnp_ccid_reader *rd;
 	uint8_t *buf;         /* one packet: kind byte + the largest message */
 	size_t buf_cap;
-	bool slot_changed;    /* a NotifySlotChange arrived */
+	bool slot_changed;    /* a NotifySlotChange arrived (list() clears it) */
+	_Atomic unsigned long intr; /* NotifySlotChange packets seen (wait_event compares) */
 	bool powered;
 	unsigned power_gen;   /* moves on every power on: handles older than it see a reset */
 	uint8_t atr[VNP_ATR_MAX];
@@ -48,6 +50,9 @@ struct cs_conn {
 struct vnp_backend {
 	unsigned n;
 	struct cs_conn c[VNP_CONF_MAX_CCIDSOCK];
+	pthread_mutex_t wlock; /* guards cancelled */
+	pthread_cond_t wake;   /* signalled by cancel() */
+	bool cancelled;
 };
 
 struct vnp_reader {
@@ -116,6 +121,7 @@ static int recv_pkt(struct cs_conn *c, uint8_t want, unsigned timeout_ms, size_t
 			return VNP_E_TRANSPORT; /* longer than any message it may send */
 		if (c->buf[0] == VNP_CCIDSOCK_INTR) {
 			c->slot_changed = true;
+			c->intr++;
 			continue;
 		}
 		if (c->buf[0] != want)
@@ -276,6 +282,16 @@ out:
 	return rv;
 }
 
+static void wake_init(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+}
+
 static int cs_open(const struct vnp_config *cfg, struct vnp_backend **ret)
 {
 	struct vnp_backend *be;
@@ -285,6 +301,8 @@ static int cs_open(const struct vnp_config *cfg, struct vnp_backend **ret)
 	be = calloc(1, sizeof(*be));
 	if (!be)
 		return VNP_E_NOMEM;
+	pthread_mutex_init(&be->wlock, NULL);
+	wake_init(&be->wake);
 	for (unsigned i = 0; cfg && i < cfg->n_ccidsock && i < VNP_CONF_MAX_CCIDSOCK; i++) {
 		struct cs_conn *c = &be->c[be->n];
 
@@ -311,6 +329,8 @@ static void cs_close(struct vnp_backend *be)
 		conn_drop(&be->c[i]);
 		pthread_mutex_destroy(&be->c[i].lock);
 	}
+	pthread_mutex_destroy(&be->wlock);
+	pthread_cond_destroy(&be->wake);
 	free(be);
 }
 
@@ -494,8 +514,105 @@ out:
 	return rv;
 }
 
-/* The ccidsock reader backend (see transport.h for the contract of each member). Without
- * wait_event: the module polls list(). */
+/* Read what an idle connection has pending (c->lock held): slot changes are counted,
+ * bulk-IN answers are stale (every command waits for its own answer) and dropped, a hang-up
+ * drops the connection. */
+static void drain_locked(struct cs_conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	ssize_t n;
+
+	while (c->fd >= 0 && poll(&p, 1, 0) == 1) {
+		n = recv(c->fd, c->buf, c->buf_cap, MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0 || errno_rv(errno) == VNP_E_NO_DEVICE) {
+				c->intr++; /* the reader went away: an event */
+				conn_drop(c);
+			}
+			return;
+		}
+		if (c->buf[0] == VNP_CCIDSOCK_INTR) {
+			c->slot_changed = true;
+			c->intr++;
+		}
+		OPENSSL_cleanse(c->buf, VNP_MIN((size_t)n, c->buf_cap));
+	}
+}
+
+/* What wait_event compares: slot changes seen, and whether each socket file exists (a
+ * device that comes or goes). Connections busy with I/O are left alone: that I/O counts
+ * their slot changes. */
+static void snapshot(struct vnp_backend *be, unsigned long *intr, bool *exists)
+{
+	for (unsigned i = 0; i < be->n; i++) {
+		struct cs_conn *c = &be->c[i];
+
+		if (pthread_mutex_trylock(&c->lock) == 0) {
+			drain_locked(c);
+			pthread_mutex_unlock(&c->lock);
+		}
+		intr[i] = c->intr;
+		exists[i] = access(c->path, F_OK) == 0;
+	}
+}
+
+#define CS_POLL_MS 150
+static int cs_wait_event(struct vnp_backend *be, unsigned timeout_ms, bool *cancelled)
+{
+	unsigned long intr0[VNP_CONF_MAX_CCIDSOCK], intr[VNP_CONF_MAX_CCIDSOCK];
+	bool ex0[VNP_CONF_MAX_CCIDSOCK], ex[VNP_CONF_MAX_CCIDSOCK];
+	struct timespec end, next;
+	int rv = VNP_E_TIMEOUT;
+
+	if (!be || !cancelled)
+		return VNP_E_ARGS;
+	snapshot(be, intr0, ex0);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&be->wlock);
+	while (!be->cancelled) {
+		clock_gettime(CLOCK_MONOTONIC, &next);
+		if (next.tv_sec > end.tv_sec ||
+		    (next.tv_sec == end.tv_sec && next.tv_nsec >= end.tv_nsec))
+			break;
+		next.tv_nsec += CS_POLL_MS * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&be->wake, &be->wlock, &next);
+		if (be->cancelled)
+			break;
+		pthread_mutex_unlock(&be->wlock);
+		snapshot(be, intr, ex);
+		pthread_mutex_lock(&be->wlock);
+		if (memcmp(intr0, intr, be->n * sizeof(*intr)) ||
+		    memcmp(ex0, ex, be->n * sizeof(*ex))) {
+			rv = VNP_OK;
+			break;
+		}
+	}
+	*cancelled = be->cancelled;
+	pthread_mutex_unlock(&be->wlock);
+	return *cancelled ? VNP_OK : rv;
+}
+
+static void cs_cancel(struct vnp_backend *be)
+{
+	pthread_mutex_lock(&be->wlock);
+	be->cancelled = true;
+	pthread_cond_broadcast(&be->wake);
+	pthread_mutex_unlock(&be->wlock);
+}
+
+/* The ccidsock reader backend (see transport.h for the contract of each member). */
 const struct vnp_reader_ops vnp_reader_ccidsock = {
 	.name = "ccidsock",
 	.open = cs_open,
@@ -507,4 +624,6 @@ const struct vnp_reader_ops vnp_reader_ccidsock = {
 	.begin = cs_begin,
 	.end = cs_end,
 	.transmit = cs_transmit,
+	.wait_event = cs_wait_event,
+	.cancel = cs_cancel,
 };

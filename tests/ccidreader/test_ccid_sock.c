@@ -2,7 +2,7 @@
 /* The ccidsock reader backend (ccid/ccid_sock.c) against the CCID socket device end
  * (tools/vtoken/ccid_sock_serve.c) running in a thread: configuration, list, connect,
  * transmit, card removal and re-insertion (state file), the device going away and coming
- * back on the same path. */
+ * back on the same path, wait_event on slot changes and on the device's socket. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -58,6 +58,13 @@ static void srv_stop(struct srv *s)
 	close(s->lfd);
 	unlink(sock_path);
 	vnp_vt_ccid_dev_free(s->d);
+}
+
+static void *stop_later(void *arg)
+{
+	usleep(300 * 1000);
+	srv_stop(arg);
+	return NULL;
 }
 
 static void make_state(void)
@@ -154,6 +161,8 @@ static void run_backend(int level)
 	uint8_t atr[VNP_ATR_MAX], want[33], resp[300];
 	size_t n = 0, atr_len = sizeof(atr), want_len = vnp_vcard_atr(want), rn;
 	char moved[128];
+	bool cancelled = true;
+	pthread_t stopper;
 	uint32_t ev;
 	struct srv s;
 
@@ -184,9 +193,16 @@ static void run_backend(int level)
 	transmit_ok(ops, r);
 	ops->end(r);
 
+	/* nothing happens: wait_event times out */
+	assert_int_equal(ops->wait_event(be, 400, &cancelled), VNP_E_TIMEOUT);
+	assert_false(cancelled);
+
 	/* the card goes (its state file), and comes back: a reset for the handle */
 	snprintf(moved, sizeof(moved), "%s.away", state_path);
 	assert_int_equal(rename(state_path, moved), 0);
+	/* the device's NotifySlotChange wakes wait_event */
+	assert_int_equal(ops->wait_event(be, 5000, &cancelled), VNP_OK);
+	assert_false(cancelled);
 	assert_int_equal(ops->list(be, st, 4, &n), VNP_OK);
 	assert_int_equal(n, 1);
 	assert_false(st[0].card_present);
@@ -220,6 +236,16 @@ static void run_backend(int level)
 	transmit_ok(ops, r);
 	ops->end(r);
 
+	/* the device goes away while we wait: wait_event sees it */
+	assert_int_equal(pthread_create(&stopper, NULL, stop_later, &s), 0);
+	assert_int_equal(ops->wait_event(be, 5000, &cancelled), VNP_OK);
+	assert_false(cancelled);
+	pthread_join(stopper, NULL);
+	srv_start(&s, level);
+
+	ops->cancel(be);
+	assert_int_equal(ops->wait_event(be, 5000, &cancelled), VNP_OK);
+	assert_true(cancelled);
 	ops->disconnect(r);
 	ops->close(be);
 	srv_stop(&s);
