@@ -154,6 +154,8 @@ static void open_backends(void)
 	if (vtok)
 		open_backend(&vnp_reader_vtoken);
 #endif
+	if (cfg->use_ccidsock)
+		open_backend(&vnp_reader_ccidsock);
 }
 
 /* Free everything of the library context. close_io: disconnect readers and close

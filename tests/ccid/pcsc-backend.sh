@@ -29,6 +29,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# One test pcscd on the machine at a time (tests/integration/lib.sh takes the same lock).
+exec 9>/tmp/vnpki-pcscd-test.lock
+flock -w 1200 9 || { echo "FAIL: waited 20 minutes for another test's pcscd"; exit 1; }
 if ! pidof pcscd >/dev/null 2>&1; then
 	[ "$(id -u)" = 0 ] || skip "pcscd not running and not root to start it"
 	"$PCSCD" -f >"$TMP/pcscd.log" 2>&1 &
