@@ -13,6 +13,7 @@
 #include "rv.h"
 #include "state.h"
 #include "util.h"
+#include "vcard.h"
 
 static void init_usage(FILE *f)
 {
@@ -33,11 +34,17 @@ static void init_usage(FILE *f)
 		"                        unblock key K_token = KBKDF(K_master, serial)\n"
 		"  --device TYPE         pki-token (default) or sim-pki\n"
 		"  --short-only          no extended-length APDUs (Nc 255, Ne 256)\n"
+		"  --profile NAME        vntoken (default), sim (a UICC with the SIM PKI applet,\n"
+		"                        T=0, device sim-pki) or blank (no applet we know)\n"
+		"  --t0                  T=0 behaviour (short APDUs, 61xx, 6Cxx); on for sim\n"
+		"  --puk PUK             sim: the 8-digit PUK (default: drawn and printed)\n"
 		"  --force               overwrite an existing state file\n");
 }
 
 struct init_args {
 	const char *state, *serial, *label, *pin, *pin_file, *recovery, *device;
+	const char *profile, *puk;
+	int t0;
 	unsigned pin_tries, unblock_tries, pin_min, pin_max;
 	int force, short_only;
 };
@@ -57,6 +64,9 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		{ "recovery-key", required_argument, NULL, 'r' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "short-only", no_argument, NULL, 'S' },
+		{ "profile", required_argument, NULL, 'R' },
+		{ "t0", no_argument, NULL, '0' },
+		{ "puk", required_argument, NULL, 'K' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -74,6 +84,9 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		case 'd': a->device = optarg; break;
 		case 'f': a->force = 1; break;
 		case 'S': a->short_only = 1; break;
+		case 'R': a->profile = optarg; break;
+		case '0': a->t0 = 1; break;
+		case 'K': a->puk = optarg; break;
 		case 't': bad |= vnp_vt_cli_uint("--pin-tries", optarg, 1, 15, &a->pin_tries); break;
 		case 'u':
 			bad |= vnp_vt_cli_uint("--unblock-tries", optarg, 1, 255, &a->unblock_tries);
@@ -157,6 +170,63 @@ out:
 	return rv;
 }
 
+/* --profile, --t0, --puk (vcard_profile.c, SIMPKI.md). */
+static int fill_profile(struct vnp_vt_state *st, const struct init_args *a)
+{
+	struct vnp_vt_data *d = &st->d;
+	uint8_t puk[8], rnd[8];
+	size_t i;
+	int rv = -1;
+
+	if (a->profile && !vnp_vt_profile_known(a->profile)) {
+		fprintf(stderr, "vnpki-vtoken init: --profile is vntoken, sim or blank\n");
+		return -1;
+	}
+	if (a->profile && strcmp(a->profile, "vntoken") != 0)
+		snprintf(d->profile, sizeof(d->profile), "%s", a->profile);
+	d->t0 = a->t0;
+	if (a->puk && strcmp(d->profile, "sim") != 0) {
+		fprintf(stderr, "vnpki-vtoken init: --puk is for --profile sim\n");
+		return -1;
+	}
+	if (strcmp(d->profile, "sim") != 0)
+		return 0;
+	d->device = 2;
+	d->t0 = true;
+	d->extended = false;
+	d->max_nc = 255;
+	d->max_ne = 256;
+	if (d->pin_max > 16) {
+		fprintf(stderr, "vnpki-vtoken init: a SIM PKI PIN has at most 16 bytes\n");
+		return -1;
+	}
+	if (a->puk) {
+		if (strlen(a->puk) != 8 || strspn(a->puk, "0123456789") != 8) {
+			fprintf(stderr, "vnpki-vtoken init: --puk wants 8 digits\n");
+			return -1;
+		}
+		memcpy(puk, a->puk, 8);
+	} else {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			goto out;
+		for (i = 0; i < 8; i++)
+			puk[i] = (uint8_t)('0' + rnd[i] % 10);
+		printf("PUK: %.8s\n", (const char *)puk);
+	}
+	if (RAND_bytes(d->puk_salt, sizeof(d->puk_salt)) != 1 ||
+	    vnp_vt_pin_hash(st->libctx, d->puk_salt, sizeof(d->puk_salt), puk, 8, d->puk_hash) !=
+		    VNP_OK) {
+		fprintf(stderr, "vnpki-vtoken init: PUK hashing failed\n");
+		goto out;
+	}
+	d->has_puk = true;
+	rv = 0;
+out:
+	OPENSSL_cleanse(puk, sizeof(puk));
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	return rv;
+}
+
 static int fill(struct vnp_vt_state *st, const struct init_args *a)
 {
 	struct vnp_vt_data *d = &st->d;
@@ -196,6 +266,8 @@ static int fill(struct vnp_vt_state *st, const struct init_args *a)
 		d->max_nc = 255;
 		d->max_ne = 256;
 	}
+	if (fill_profile(st, a) < 0)
+		goto out;
 	if (read_pin(a, pin, 64, &n) < 0)
 		goto out;
 	if (n < d->pin_min || n > d->pin_max) {

@@ -6,6 +6,7 @@
  *   format=1 generation serial label device pin_min pin_max pin_max_tries pin_tries
  *   unblock_max unblock_tries pin_initial pin_salt pin_hash [unblock_key]
  *   [unblock_challenge] terminated counter extended max_nc max_ne
+ *   [profile] [t0] [puk_salt puk_hash]     (profile: plain text, e.g. "sim")
  *   key.RR.{alg,id,label,usage,flags,der}   (der: PKCS#8 PrivateKeyInfo)
  *   obj.RR.{type,id,label,app,private,category,value}
  * unblock_challenge is the pending recovery challenge (RECOVERY.md step 2): it lives here
@@ -278,6 +279,23 @@ static int parse_line(struct vnp_vt_data *d, const char *k, size_t klen, const c
 	}
 	if (key_is(k, klen, "terminated"))
 		return parse_bool(v, vlen, &d->terminated);
+	if (key_is(k, klen, "profile")) {
+		if (vlen >= sizeof(d->profile))
+			return VNP_E_MALFORMED;
+		memcpy(d->profile, v, vlen);
+		d->profile[vlen] = '\0';
+		return VNP_OK;
+	}
+	if (key_is(k, klen, "t0"))
+		return parse_bool(v, vlen, &d->t0);
+	if (key_is(k, klen, "puk_salt")) {
+		d->has_puk = true;
+		return parse_hex(v, vlen, d->puk_salt, sizeof(d->puk_salt), sizeof(d->puk_salt),
+				 NULL);
+	}
+	if (key_is(k, klen, "puk_hash"))
+		return parse_hex(v, vlen, d->puk_hash, sizeof(d->puk_hash), sizeof(d->puk_hash),
+				 NULL);
 	if (key_is(k, klen, "counter")) {
 		rv = parse_num(v, vlen, 0xFFFFFFFFul, &n);
 		d->counter = (uint32_t)n;
@@ -585,6 +603,14 @@ static void write_text(FILE *f, const struct vnp_vt_data *d)
 	if (d->has_challenge)
 		write_hex_line(f, "unblock_challenge", d->challenge, sizeof(d->challenge));
 	fprintf(f, "terminated=%d\n", d->terminated);
+	if (d->profile[0])
+		fprintf(f, "profile=%s\n", d->profile);
+	if (d->t0)
+		fprintf(f, "t0=1\n");
+	if (d->has_puk) {
+		write_hex_line(f, "puk_salt", d->puk_salt, sizeof(d->puk_salt));
+		write_hex_line(f, "puk_hash", d->puk_hash, sizeof(d->puk_hash));
+	}
 	fprintf(f, "counter=%lu\nextended=%d\nmax_nc=%u\nmax_ne=%u\n", (unsigned long)d->counter,
 		d->extended, d->max_nc, d->max_ne);
 	for (r = 0; r < sizeof(d->keys) / sizeof(d->keys[0]); r++) {

@@ -87,6 +87,11 @@ struct vnp_vt_data {
 	uint32_t counter;        /* content change counter */
 	bool extended;
 	uint16_t max_nc, max_ne;
+	char profile[16];        /* card profile: "" (vntoken), "sim", "blank" (vcard_profile.c) */
+	bool t0;                 /* T=0 behaviour (vcard_t0.c); always on for "sim" */
+	bool has_puk;            /* SIM PKI: the PUK (its tries are unblock_tries/unblock_max) */
+	uint8_t puk_salt[VNP_VT_PIN_SALT_LEN];
+	uint8_t puk_hash[VNP_VT_PIN_HASH_LEN];
 	struct vnp_vt_key *keys[VNP_VT_KEY_REF_MAX + 1];   /* by ref */
 	struct vnp_vt_obj *objs[VNP_VT_DATA_REF_MAX + 1];  /* by ref, 0x40..0xBF used */
 };
