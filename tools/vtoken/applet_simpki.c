@@ -27,8 +27,6 @@ static uint16_t sim_select(struct vnp_vcard *card, struct vnp_buf *out)
 	card->vnt.mse_set = false;
 	if (d->pin_initial)
 		flags |= 0x04;
-	if (d->terminated)
-		flags |= 0x08;
 	fci = vnp_tlv_open(out, 0x6F);
 	vnp_tlv_put(out, 0x84, sim_aid, sizeof(sim_aid));
 	prop = vnp_tlv_open(out, 0xA5);
@@ -146,29 +144,13 @@ static uint16_t sim_verify(struct vnp_vcard *card, const struct vnp_vt_cmd *c)
 	return vnp_vt_vnt_verify(card, c);
 }
 
-/* A blocked PUK blocks the applet: GET DATA of public objects and the VERIFY status forms
- * still answer. */
-static bool allowed_when_blocked(const struct vnp_vcard *card, const struct vnp_vt_cmd *c)
-{
-	const struct vnp_vt_obj *o;
-
-	if (c->ins == 0x20)
-		return c->p1 == 0x00 && c->lc == 0;
-	if (c->ins != 0xCA)
-		return false;
-	if (c->p2 < VNP_VT_CERT_REF_MIN || c->p2 > VNP_VT_DATA_REF_MAX)
-		return true;
-	o = card->st->d.objs[c->p2];
-	return !o || !o->priv;
-}
-
 static uint16_t sim_process(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 			    struct vnp_buf *out)
 {
 	if (c->cla & 0x80)
 		return 0x6E00; /* interindustry class only */
-	if (card->st->d.terminated && !allowed_when_blocked(card, c))
-		return c->ins == 0x2C ? 0x6983 : 0x6283;
+	/* A blocked PUK (unblock_tries 0; state.c also calls that "terminated") blocks RESET
+	 * RETRY COUNTER for good and nothing else: the PIN keeps working. */
 	switch (c->ins) {
 	case 0xCA: return sim_get_data(card, c, out);
 	case 0xDA: return sim_put_data(card, c, out);

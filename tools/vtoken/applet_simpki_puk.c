@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* SIM PKI: RESET RETRY COUNTER with the PUK (ISO/IEC 7816-4 §11.5.10) and the PUK status.
  * The PUK's tries are the state's unblock counter: a try is decremented and saved before
- * the PUK is compared; the last wrong PUK blocks the applet for good ("terminated"). */
+ * the PUK is compared; the last wrong PUK blocks the PUK for good (RESET RETRY COUNTER then
+ * answers 6983); the PIN keeps working. */
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -20,7 +21,7 @@ uint16_t vnp_vt_sim_puk_status(struct vnp_vcard *card)
 {
 	const struct vnp_vt_data *d = &card->st->d;
 
-	return d->terminated || d->unblock_tries == 0 ? 0x6983 : tries_sw(d->unblock_tries);
+	return d->unblock_tries == 0 ? 0x6983 : tries_sw(d->unblock_tries);
 }
 
 static bool digits(const uint8_t *p, size_t n)
@@ -41,8 +42,6 @@ static uint16_t spend_and_check(struct vnp_vcard *card, const uint8_t *puk)
 	bool ok;
 
 	d->unblock_tries--;
-	if (d->unblock_tries == 0)
-		d->terminated = true; /* undone below on a match */
 	sw = vnp_vt_vnt_save(card);
 	if (sw)
 		return sw;
@@ -66,7 +65,7 @@ uint16_t vnp_vt_sim_reset_retry(struct vnp_vcard *card, const struct vnp_vt_cmd 
 		return 0x6A86;
 	if (c->p2 != 0x81)
 		return 0x6A88;
-	if (d->terminated || d->unblock_tries == 0)
+	if (d->unblock_tries == 0)
 		return 0x6983;
 	if (!d->has_puk)
 		return 0x6985;
@@ -84,7 +83,7 @@ uint16_t vnp_vt_sim_reset_retry(struct vnp_vcard *card, const struct vnp_vt_cmd 
 	if (sw)
 		goto out;
 	d = &card->st->d; /* reloaded */
-	if (d->terminated || d->unblock_tries == 0) {
+	if (d->unblock_tries == 0) {
 		sw = 0x6983;
 		goto unlock;
 	}
