@@ -185,6 +185,11 @@ static int fill_profile(struct vnp_vt_state *st, const struct init_args *a)
 	if (a->profile && strcmp(a->profile, "vntoken") != 0)
 		snprintf(d->profile, sizeof(d->profile), "%s", a->profile);
 	d->t0 = a->t0;
+	if (d->t0) { /* T=0: short APDUs only */
+		d->extended = false;
+		d->max_nc = 255;
+		d->max_ne = 256;
+	}
 	if (a->puk && strcmp(d->profile, "sim") != 0) {
 		fprintf(stderr, "vnpki-vtoken init: --puk is for --profile sim\n");
 		return -1;
