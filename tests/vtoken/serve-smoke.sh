@@ -20,6 +20,10 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
+# The integration tests' pcscd (tests/integration/lib.sh) runs under this lock: wait for it,
+# so that the pcscd used here is never another test's.
+exec 9>/tmp/vnpki-pcscd-test.lock
+flock -w 1200 9 || fail "waited 20 minutes for another test's pcscd"
 if ! pidof pcscd >/dev/null 2>&1; then
 	pcscd -f >"$tmp/pcscd.log" 2>&1 &
 	pcscd_pid=$!
