@@ -394,6 +394,65 @@ static void test_bad_fci(void **state)
 	}
 }
 
+/* The APDU core on a T=0 card, without a driver: a case-4 answer of 300 bytes comes as
+ * 61 00, 256 bytes + 61 2C, 44 bytes; GET RESPONSE answered 6Cxx is asked again with
+ * Le = xx; a case-2 6Cxx is followed once (a second 6Cxx is the final SW). */
+static void test_transmit_t0(void **state)
+{
+	static const struct th_step steps[] = {
+		{ "00 47 00 00 02 A0 00 00", "61 00" },
+		{ "00 C0 00 00 00", "{256:01} 61 2C" },
+		{ "00 C0 00 00 2C", "{44:02} 90 00" },
+		{ "00 2A 9E 9A 01 AA 00", "61 40" },
+		{ "00 C0 00 00 40", "6C 20" },
+		{ "00 C0 00 00 20", "{32:03} 90 00" },
+		{ "00 CA 01 00 00", "6C 10" },
+		{ "00 CA 01 00 10", "6C 11" },
+		{ NULL },
+	};
+	static const uint8_t tmpl[] = { 0xA0, 0x00 }, one[] = { 0xAA };
+	struct vnp_apdu a;
+	uint8_t buf[1024];
+
+	(void)state;
+	start(steps, NULL, 0);
+	memset(&a, 0, sizeof(a));
+	a.ins = 0x47;
+	a.data = tmpl;
+	a.lc = sizeof(tmpl);
+	a.le = VNP_LE_MAX;
+	a.resp = buf;
+	a.resp_cap = sizeof(buf);
+	assert_int_equal(vnp_apdu_transmit(&card.io, &a), VNP_OK);
+	assert_int_equal(a.sw, 0x9000);
+	assert_int_equal(a.resp_len, 300);
+	th_assert_hex(buf, a.resp_len, "{256:01} {44:02}");
+	memset(&a, 0, sizeof(a));
+	a.ins = 0x2A;
+	a.p1 = 0x9E;
+	a.p2 = 0x9A;
+	a.data = one;
+	a.lc = 1;
+	a.le = 256;
+	a.resp = buf;
+	a.resp_cap = sizeof(buf);
+	assert_int_equal(vnp_apdu_transmit(&card.io, &a), VNP_OK);
+	assert_int_equal(a.sw, 0x9000);
+	assert_int_equal(a.resp_len, 32);
+	memset(&a, 0, sizeof(a));
+	a.ins = 0xCA;
+	a.p1 = 0x01;
+	a.le = VNP_LE_MAX;
+	a.resp = buf;
+	a.resp_cap = sizeof(buf);
+	assert_int_equal(vnp_apdu_transmit(&card.io, &a), VNP_OK);
+	assert_int_equal(a.sw, 0x6C11);
+	assert_int_equal(a.resp_len, 0);
+	assert_int_equal(card.io.stats.apdus, 8);
+	assert_int_equal(card.io.stats.by_ins[0xC0], 4);
+	finish();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_put_data_chained),
 		cmocka_unit_test(test_puk_and_pins),
 		cmocka_unit_test(test_bad_fci),
+		cmocka_unit_test(test_transmit_t0),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
