@@ -20,8 +20,8 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# The integration tests' pcscd (tests/integration/lib.sh) runs under this lock: wait for it,
-# so that the pcscd used here is never another test's.
+# One test pcscd on the machine at a time (tests/integration/lib.sh start_pcscd): without
+# the lock this test would talk to another test's pcscd and card.
 exec 9>/tmp/vnpki-pcscd-test.lock
 flock -w 1200 9 || fail "waited 20 minutes for another test's pcscd"
 if ! pidof pcscd >/dev/null 2>&1; then

@@ -29,7 +29,7 @@ static void make_profile(struct vt_fix *f, const char *profile)
 	assert_int_equal(vnp_vt_state_load(f->path, &st), VNP_OK);
 	assert_int_equal(vnp_vt_state_lock(st), VNP_OK);
 	d = &st->d;
-	snprintf(d->profile, sizeof(d->profile), "%s", profile);
+	d->profile = strcmp(profile, "sim") == 0 ? VNP_VT_PROFILE_SIM : VNP_VT_PROFILE_BLANK;
 	if (strcmp(profile, "sim") == 0) {
 		d->device = 2;
 		d->t0 = true;

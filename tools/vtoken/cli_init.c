@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "cli.h"
+#include "cli_piv.h"
 #include "keys.h"
 #include "recovery.h"
 #include "rv.h"
@@ -34,19 +35,28 @@ static void init_usage(FILE *f)
 		"                        unblock key K_token = KBKDF(K_master, serial)\n"
 		"  --device TYPE         pki-token (default) or sim-pki\n"
 		"  --short-only          no extended-length APDUs (Nc 255, Ne 256)\n"
-		"  --profile NAME        vntoken (default), sim (a UICC with the SIM PKI applet,\n"
-		"                        T=0, device sim-pki) or blank (no applet we know)\n"
+		"  --profile NAME        card profile: vntoken (default), piv (PIV.md), sim (a UICC\n"
+		"                        with the SIM PKI applet, T=0: SIMPKI.md) or blank (no\n"
+		"                        applet we know)\n"
 		"  --t0                  T=0 behaviour (short APDUs, 61xx, 6Cxx); on for sim\n"
-		"  --puk PUK             sim: the 8-digit PUK (default: drawn and printed)\n"
+		"  --puk PUK             piv: the PUK, 6-8 characters (default 12345678);\n"
+		"                        sim: 8 digits (default: drawn and printed)\n"
+		"  --mgmt-key HEX        piv: management key 9B, 48 hex digits 3DES (default\n"
+		"                        010203040506070801020304050607080102030405060708),\n"
+		"                        32 AES-128, 64 AES-256\n"
+		"  --piv-key SLOT:ALG    piv: generate a key with a self-signed certificate,\n"
+		"                        e.g. 9a:rsa2048, 9c:p256 (repeatable)\n"
 		"  --force               overwrite an existing state file\n");
 }
 
 struct init_args {
 	const char *state, *serial, *label, *pin, *pin_file, *recovery, *device;
-	const char *profile, *puk;
+	const char *puk;
 	int t0;
 	unsigned pin_tries, unblock_tries, pin_min, pin_max;
 	int force, short_only;
+	const char *profile;
+	struct vnp_vt_piv_init piv;
 };
 
 static int parse_args(int argc, char **argv, struct init_args *a)
@@ -64,10 +74,12 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		{ "recovery-key", required_argument, NULL, 'r' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "short-only", no_argument, NULL, 'S' },
-		{ "profile", required_argument, NULL, 'R' },
 		{ "t0", no_argument, NULL, '0' },
-		{ "puk", required_argument, NULL, 'K' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "profile", required_argument, NULL, 'R' },
+		{ "puk", required_argument, NULL, 'K' },
+		{ "mgmt-key", required_argument, NULL, 'G' },
+		{ "piv-key", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -86,7 +98,15 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		case 'S': a->short_only = 1; break;
 		case 'R': a->profile = optarg; break;
 		case '0': a->t0 = 1; break;
-		case 'K': a->puk = optarg; break;
+		case 'K': a->puk = optarg; a->piv.puk = optarg; break;
+		case 'G': a->piv.mgmt_key = optarg; break;
+		case 'Y':
+			if (a->piv.nkeys == VT_PIV_INIT_KEYS_MAX) {
+				fprintf(stderr, "vnpki-vtoken init: too many --piv-key\n");
+				return -1;
+			}
+			a->piv.keys[a->piv.nkeys++] = optarg;
+			break;
 		case 't': bad |= vnp_vt_cli_uint("--pin-tries", optarg, 1, 15, &a->pin_tries); break;
 		case 'u':
 			bad |= vnp_vt_cli_uint("--unblock-tries", optarg, 1, 255, &a->unblock_tries);
@@ -108,6 +128,12 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 				"or --pin-file are required (see --help)\n");
 		return -1;
 	}
+	if (a->profile && !vnp_vt_profile_known(a->profile)) {
+		fprintf(stderr, "vnpki-vtoken init: --profile is vntoken, piv, sim or blank\n");
+		return -1;
+	}
+	if (a->profile && strcmp(a->profile, "piv") == 0 && a->pin_max == 16)
+		a->pin_max = 8; /* PIV PINs: 6 to 8 digits */
 	if (a->pin_min > a->pin_max) {
 		fprintf(stderr, "vnpki-vtoken init: --pin-min is larger than --pin-max\n");
 		return -1;
@@ -178,23 +204,18 @@ static int fill_profile(struct vnp_vt_state *st, const struct init_args *a)
 	size_t i;
 	int rv = -1;
 
-	if (a->profile && !vnp_vt_profile_known(a->profile)) {
-		fprintf(stderr, "vnpki-vtoken init: --profile is vntoken, sim or blank\n");
-		return -1;
-	}
-	if (a->profile && strcmp(a->profile, "vntoken") != 0)
-		snprintf(d->profile, sizeof(d->profile), "%s", a->profile);
+	d->profile = vnp_vt_profile_of(a->profile);
 	d->t0 = a->t0;
 	if (d->t0) { /* T=0: short APDUs only */
 		d->extended = false;
 		d->max_nc = 255;
 		d->max_ne = 256;
 	}
-	if (a->puk && strcmp(d->profile, "sim") != 0) {
-		fprintf(stderr, "vnpki-vtoken init: --puk is for --profile sim\n");
+	if (a->puk && d->profile != VNP_VT_PROFILE_SIM && d->profile != VNP_VT_PROFILE_PIV) {
+		fprintf(stderr, "vnpki-vtoken init: --puk is for --profile sim or piv\n");
 		return -1;
 	}
-	if (strcmp(d->profile, "sim") != 0)
+	if (d->profile != VNP_VT_PROFILE_SIM)
 		return 0;
 	d->device = 2;
 	d->t0 = true;
@@ -280,6 +301,10 @@ static int fill(struct vnp_vt_state *st, const struct init_args *a)
 			d->pin_max);
 		goto out;
 	}
+	if (a->profile && strcmp(a->profile, "piv") == 0 && !vnp_vt_piv_pin_ok(pin, n)) {
+		fprintf(stderr, "vnpki-vtoken init: a PIV PIN has 6 to 8 digits\n");
+		goto out;
+	}
 	if (RAND_bytes(d->pin_salt, sizeof(d->pin_salt)) != 1 ||
 	    vnp_vt_pin_hash(st->libctx, d->pin_salt, sizeof(d->pin_salt), pin, n, d->pin_hash) !=
 		    VNP_OK) {
@@ -307,7 +332,8 @@ int vnp_vt_cmd_init(int argc, char **argv)
 		fprintf(stderr, "vnpki-vtoken init: out of memory or no OpenSSL provider\n");
 		return VT_EXIT_FAIL;
 	}
-	if (fill(st, &a) < 0) {
+	if (fill(st, &a) < 0 || (a.profile && strcmp(a.profile, "piv") == 0 &&
+				 vnp_vt_piv_personalise(st, &a.piv) < 0)) {
 		code = VT_EXIT_USAGE;
 		goto out;
 	}

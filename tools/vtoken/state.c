@@ -4,9 +4,10 @@
  * Format: UTF-8 text, one "key=value" per line, '#' comments. Numbers are decimal,
  * references two hex digits, byte strings lowercase hex. Keys:
  *   format=1 generation serial label device pin_min pin_max pin_max_tries pin_tries
+ *   [profile] (vntoken when absent, or piv: PIV.md maps the PIV card onto these lines)
  *   unblock_max unblock_tries pin_initial pin_salt pin_hash [unblock_key]
  *   [unblock_challenge] terminated counter extended max_nc max_ne
- *   [profile] [t0] [puk_salt puk_hash]     (profile: plain text, e.g. "sim")
+ *   [t0] [puk_salt puk_hash]   (profile sim: SIMPKI.md)
  *   key.RR.{alg,id,label,usage,flags,der}   (der: PKCS#8 PrivateKeyInfo)
  *   obj.RR.{type,id,label,app,private,category,value}
  * unblock_challenge is the pending recovery challenge (RECOVERY.md step 2): it lives here
@@ -243,6 +244,19 @@ static int parse_line(struct vnp_vt_data *d, const char *k, size_t klen, const c
 		return parse_hex(v, vlen, d->label, sizeof(d->label), 0, &d->label_len);
 	if (key_is(k, klen, "device"))
 		return parse_u8(v, vlen, &d->device);
+	if (key_is(k, klen, "profile")) {
+		if (key_is(v, vlen, "vntoken"))
+			d->profile = VNP_VT_PROFILE_VNTOKEN;
+		else if (key_is(v, vlen, "piv"))
+			d->profile = VNP_VT_PROFILE_PIV;
+		else if (key_is(v, vlen, "sim"))
+			d->profile = VNP_VT_PROFILE_SIM;
+		else if (key_is(v, vlen, "blank"))
+			d->profile = VNP_VT_PROFILE_BLANK;
+		else
+			return VNP_E_MALFORMED; /* an unknown card must not pass for another */
+		return VNP_OK;
+	}
 	if (key_is(k, klen, "pin_min"))
 		return parse_u8(v, vlen, &d->pin_min);
 	if (key_is(k, klen, "pin_max"))
@@ -279,13 +293,6 @@ static int parse_line(struct vnp_vt_data *d, const char *k, size_t klen, const c
 	}
 	if (key_is(k, klen, "terminated"))
 		return parse_bool(v, vlen, &d->terminated);
-	if (key_is(k, klen, "profile")) {
-		if (vlen >= sizeof(d->profile))
-			return VNP_E_MALFORMED;
-		memcpy(d->profile, v, vlen);
-		d->profile[vlen] = '\0';
-		return VNP_OK;
-	}
 	if (key_is(k, klen, "t0"))
 		return parse_bool(v, vlen, &d->t0);
 	if (key_is(k, klen, "puk_salt")) {
@@ -592,6 +599,12 @@ static void write_text(FILE *f, const struct vnp_vt_data *d)
 	fprintf(f, "generation=%llu\n", (unsigned long long)d->generation);
 	write_hex_line(f, "serial", d->serial, sizeof(d->serial));
 	write_hex_line(f, "label", d->label, d->label_len);
+	if (d->profile == VNP_VT_PROFILE_PIV)
+		fprintf(f, "profile=piv\n");
+	else if (d->profile == VNP_VT_PROFILE_SIM)
+		fprintf(f, "profile=sim\n");
+	else if (d->profile == VNP_VT_PROFILE_BLANK)
+		fprintf(f, "profile=blank\n");
 	fprintf(f, "device=%u\npin_min=%u\npin_max=%u\npin_max_tries=%u\npin_tries=%u\n",
 		d->device, d->pin_min, d->pin_max, d->pin_max_tries, d->pin_tries);
 	fprintf(f, "unblock_max=%u\nunblock_tries=%u\npin_initial=%d\n", d->unblock_max,
@@ -603,8 +616,6 @@ static void write_text(FILE *f, const struct vnp_vt_data *d)
 	if (d->has_challenge)
 		write_hex_line(f, "unblock_challenge", d->challenge, sizeof(d->challenge));
 	fprintf(f, "terminated=%d\n", d->terminated);
-	if (d->profile[0])
-		fprintf(f, "profile=%s\n", d->profile);
 	if (d->t0)
 		fprintf(f, "t0=1\n");
 	if (d->has_puk) {

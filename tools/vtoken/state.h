@@ -37,6 +37,12 @@
 #define VNP_VT_CHALLENGE_LEN 7 /* unblock challenge (RECOVERY.md) */
 #define VNP_VT_UNBLOCK_KEY_LEN 32
 
+/* card profiles (state line profile=; vntoken when absent) */
+#define VNP_VT_PROFILE_VNTOKEN 0
+#define VNP_VT_PROFILE_PIV 1
+#define VNP_VT_PROFILE_SIM 2   /* a UICC with the SIM PKI applet (SIMPKI.md) */
+#define VNP_VT_PROFILE_BLANK 3 /* a card with no applet we know */
+
 #define VNP_VT_OBJ_CERT 0xA2
 #define VNP_VT_OBJ_DATA 0xA1
 
@@ -74,6 +80,7 @@ struct vnp_vt_data {
 	uint8_t label[VNP_VT_TOKEN_LABEL_MAX];
 	size_t label_len;
 	uint8_t device; /* 1 PKI token, 2 SIM PKI */
+	uint8_t profile; /* VNP_VT_PROFILE_*: which applets the card runs */
 	uint8_t pin_min, pin_max, pin_max_tries, pin_tries;
 	uint8_t unblock_max, unblock_tries;
 	bool pin_initial;
@@ -87,7 +94,6 @@ struct vnp_vt_data {
 	uint32_t counter;        /* content change counter */
 	bool extended;
 	uint16_t max_nc, max_ne;
-	char profile[16];        /* card profile: "" (vntoken), "sim", "blank" (vcard_profile.c) */
 	bool t0;                 /* T=0 behaviour (vcard_t0.c); always on for "sim" */
 	bool has_puk;            /* SIM PKI: the PUK (its tries are unblock_tries/unblock_max) */
 	uint8_t puk_salt[VNP_VT_PIN_SALT_LEN];

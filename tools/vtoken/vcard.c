@@ -93,7 +93,8 @@ static uint16_t do_select(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 	list = vnp_vcard_applets(card, &count);
 	for (i = 0; i < count; i++) {
 		const struct vnp_vt_applet *a = list[i];
-		if (a->aid_len != c->lc || memcmp(a->aid, c->data, c->lc) != 0)
+		bool partial = a->aid_min_len && c->lc >= a->aid_min_len && c->lc <= a->aid_len;
+		if ((a->aid_len != c->lc && !partial) || memcmp(a->aid, c->data, c->lc) != 0)
 			continue;
 		if (card->applet && card->applet != a && card->applet->deselect)
 			card->applet->deselect(card);

@@ -36,6 +36,9 @@ struct vnp_vt_applet {
 			    struct vnp_buf *out);
 	/* Forget the applet's volatile state (deselect, reset, power off). */
 	void (*deselect)(struct vnp_vcard *card);
+	/* Non-zero: SELECT also matches a right-truncated AID of at least this many bytes
+	 * (ISO 7816-4 §11.2.2, partial DF name). */
+	size_t aid_min_len;
 };
 
 /* Volatile state of the vntoken applet. */
@@ -47,10 +50,21 @@ struct vnp_vt_vntoken {
 	uint16_t mse_salt;
 };
 
+/* Volatile state of the PIV applet (PIV.md). */
+struct vnp_vt_piv {
+	bool pin_verified;
+	bool always_auth_ok; /* a VERIFY since the last use of key 9C */
+	bool mgmt_ok;        /* card management key (9B) authenticated */
+	uint8_t mgmt_step;   /* 0 none, 1 witness sent (mutual), 2 challenge sent (external) */
+	uint8_t nonce[16];   /* the witness or challenge of mgmt_step */
+	size_t nonce_len;
+};
+
 struct vnp_vcard {
 	struct vnp_vt_state *st;
 	const struct vnp_vt_applet *applet; /* selected, or NULL */
 	struct vnp_vt_vntoken vnt;
+	struct vnp_vt_piv piv;
 	uint8_t *pending;                   /* answer bytes waiting for GET RESPONSE */
 	size_t pending_len, pending_off;
 	uint8_t *chain;                     /* joined data of a command chain */
@@ -64,20 +78,23 @@ struct vnp_vcard {
 };
 
 extern const struct vnp_vt_applet vnp_vt_applet_vntoken;
+extern const struct vnp_vt_applet vnp_vt_applet_piv;
 extern const struct vnp_vt_applet vnp_vt_applet_simpki; /* SIMPKI.md */
 extern const struct vnp_vt_applet vnp_vt_applet_usim;   /* a USIM stub (SELECT, FCP) */
 
-/* vcard_profile.c: what the card carries, by the state's profile ("" vntoken, "sim",
- * "blank"). The applets the card OS can SELECT (*ret_n of them, possibly none). */
+/* vcard_profile.c: what the card carries, by the state's profile (VNP_VT_PROFILE_*). The
+ * applets the card OS can SELECT (*ret_n of them, possibly none). */
 const struct vnp_vt_applet *const *vnp_vcard_applets(const struct vnp_vcard *card,
 						     size_t *ret_n);
-/* The profile's ATR (33 bytes room; TCK computed when the ATR names a protocol other than
- * T=0); returns its length. */
+/* The ATR of this card's profile (vntoken: as vnp_vcard_atr; piv: PIV.md; sim: SIMPKI.md).
+ * atr must hold 33 bytes; returns the length. */
 size_t vnp_vcard_atr_of(const struct vnp_vcard *card, uint8_t *atr);
 /* True when the card behaves as a T=0 card (state t0, profile "sim", or serve --t0). */
 bool vnp_vcard_is_t0(const struct vnp_vcard *card);
-/* True for a profile name init accepts. */
+/* True for a profile name init accepts (vntoken, piv, sim, blank). */
 bool vnp_vt_profile_known(const char *name);
+/* The VNP_VT_PROFILE_* of a known name (NULL: vntoken). */
+uint8_t vnp_vt_profile_of(const char *name);
 
 /* vcard_t0.c: T=0 answers (ISO/IEC 7816-3 §10.3.4, 7816-4 §5.3.4). The answer of a
  * command with data (case 3/4), or of a command without Le, waits for GET RESPONSE

@@ -3,6 +3,7 @@
  * whether it behaves as a T=0 card. The profile is the state's "profile" line. */
 #include <string.h>
 
+#include "applet_piv.h"
 #include "compiler.h"
 #include "vcard.h"
 
@@ -18,28 +19,50 @@ static const uint8_t blank_atr[] = { 0x3B, 0x8B, 0x80, 0x01, 0x56, 0x4E, 0x50, 0
 				     0x49, 0x2D, 0x42, 0x4C, 0x41, 0x4E, 0x4B };
 
 static const struct vnp_vt_applet *const vntoken_applets[] = { &vnp_vt_applet_vntoken };
+static const struct vnp_vt_applet *const piv_applets[] = { &vnp_vt_applet_piv };
 static const struct vnp_vt_applet *const sim_applets[] = { &vnp_vt_applet_usim,
 							   &vnp_vt_applet_simpki };
 
-static bool is(const struct vnp_vcard *card, const char *name)
+static const char *const names[] = {
+	[VNP_VT_PROFILE_VNTOKEN] = "vntoken",
+	[VNP_VT_PROFILE_PIV] = "piv",
+	[VNP_VT_PROFILE_SIM] = "sim",
+	[VNP_VT_PROFILE_BLANK] = "blank",
+};
+
+static bool is(const struct vnp_vcard *card, uint8_t profile)
 {
-	return card && card->st && strcmp(card->st->d.profile, name) == 0;
+	return card && card->st && card->st->d.profile == profile;
+}
+
+uint8_t vnp_vt_profile_of(const char *name)
+{
+	for (size_t i = 0; name && i < VNP_ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return (uint8_t)i;
+	return VNP_VT_PROFILE_VNTOKEN;
 }
 
 bool vnp_vt_profile_known(const char *name)
 {
-	return name && (strcmp(name, "vntoken") == 0 || strcmp(name, "sim") == 0 ||
-			strcmp(name, "blank") == 0);
+	for (size_t i = 0; name && i < VNP_ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
 }
 
 const struct vnp_vt_applet *const *vnp_vcard_applets(const struct vnp_vcard *card,
 						     size_t *ret_n)
 {
-	if (is(card, "sim")) {
+	if (is(card, VNP_VT_PROFILE_PIV)) {
+		*ret_n = VNP_ARRAY_SIZE(piv_applets);
+		return piv_applets;
+	}
+	if (is(card, VNP_VT_PROFILE_SIM)) {
 		*ret_n = VNP_ARRAY_SIZE(sim_applets);
 		return sim_applets;
 	}
-	if (is(card, "blank")) {
+	if (is(card, VNP_VT_PROFILE_BLANK)) {
 		*ret_n = 0;
 		return NULL;
 	}
@@ -61,14 +84,17 @@ static size_t with_tck(const uint8_t *src, size_t len, uint8_t *atr)
 
 size_t vnp_vcard_atr_of(const struct vnp_vcard *card, uint8_t *atr)
 {
-	if (is(card, "sim"))
+	if (is(card, VNP_VT_PROFILE_PIV))
+		return vnp_vt_piv_atr(&card->st->d, atr);
+	if (is(card, VNP_VT_PROFILE_SIM))
 		return with_tck(uicc_atr, sizeof(uicc_atr), atr);
-	if (is(card, "blank"))
+	if (is(card, VNP_VT_PROFILE_BLANK))
 		return with_tck(blank_atr, sizeof(blank_atr), atr);
 	return vnp_vcard_atr(atr);
 }
 
 bool vnp_vcard_is_t0(const struct vnp_vcard *card)
 {
-	return card && (card->force_t0 || (card->st && card->st->d.t0) || is(card, "sim"));
+	return card && (card->force_t0 || (card->st && card->st->d.t0) ||
+			is(card, VNP_VT_PROFILE_SIM));
 }
