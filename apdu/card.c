@@ -5,12 +5,9 @@
 
 #include "card.h"
 #include "compiler.h"
+#include "detect.h"
 #include "log.h"
 #include "rv.h"
-
-static const struct vnp_card_driver *const drivers[] = {
-	&vnp_driver_vntoken,
-};
 
 static void end_outer(struct vnp_card *card)
 {
@@ -65,13 +62,20 @@ void vnp_card_end(struct vnp_card *card)
 
 int vnp_card_detect(struct vnp_card *card, struct vnp_token_info *ret_info)
 {
+	const struct vnp_card_driver *drivers[VNP_DRIVERS_MAX];
 	struct vnp_token_info info;
-	size_t i;
+	uint8_t atr[VNP_ATR_MAX];
+	size_t i, n, atr_len = sizeof(atr);
 	int rv;
 
 	if (!card)
 		return VNP_E_ARGS;
-	for (i = 0; i < VNP_ARRAY_SIZE(drivers); i++) {
+	/* The order comes from the ATR (detect.c); without one, the default order. */
+	if (!card->io.ops || !card->io.ops->atr ||
+	    card->io.ops->atr(card->io.reader, atr, &atr_len) != VNP_OK)
+		atr_len = 0;
+	n = vnp_card_detect_order(atr, atr_len, drivers, VNP_ARRAY_SIZE(drivers));
+	for (i = 0; i < n; i++) {
 		const struct vnp_card_driver *d = drivers[i];
 
 		if (card->drv && card->drv->release)

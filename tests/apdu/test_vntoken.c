@@ -10,6 +10,8 @@
 #include "tlv.h"
 
 #define SELECT "00 A4 04 00 08 F0 56 4E 50 4B 49 54 4B 00"
+#define SELECT_PIV "00 A4 04 00 0B A0 00 00 03 08 00 00 10 00 01 00 00"
+#define SELECT_SIM "00 A4 04 00 09 F0 56 4E 50 4B 49 53 49 4D 00"
 #define CAPS                                                                               \
 	"6F 3A 80 02 01 00 81 08 01 02 03 04 05 06 07 08 82 02 08 00 83 02 04 00 84 01 05 " \
 	"85 04 01 02 11 12 86 07 54 65 73 74 20 56 54 87 04 00 00 00 2A 88 03 04 08 03 "   \
@@ -122,13 +124,17 @@ static void test_probe_recovery_state(void **state)
 
 static void test_detect_unknown_card(void **state)
 {
-	static const struct th_step steps[] = { { SELECT, "6A 82" }, { NULL } };
-	static const struct th_step steps2[] = { { SELECT, "6E 00" }, { NULL } };
+	static const struct th_step steps_one[] = { { SELECT, "6A 82" }, { NULL } };
+	/* No ATR from this reader: the default order, vntoken, PIV, SIM PKI (detect.c). */
+	static const struct th_step steps[] = { { SELECT, "6A 82" }, { SELECT_PIV, "6A 82" },
+						{ SELECT_SIM, "6A 82" }, { NULL } };
+	static const struct th_step steps2[] = { { SELECT, "6E 00" }, { SELECT_PIV, "6E 00" },
+						 { SELECT_SIM, "6E 00" }, { NULL } };
 	static const struct th_step steps3[] = { { SELECT, NULL, VNP_E_NO_CARD }, { NULL } };
 	struct vnp_token_info info;
 
 	(void)state;
-	start(steps, false);
+	start(steps_one, false);
 	assert_int_equal(vnp_driver_vntoken.probe(&card, &info), VNP_E_NOT_FOUND);
 	finish();
 	start(steps, false);

@@ -552,7 +552,7 @@ static void test_public(CK_OBJECT_HANDLE ec_priv)
 
 static int setup_token(void)
 {
-	const char *extra = getenv("VNPKI_VTOKEN_INIT_ARGS");
+	const char *extra = getenv("VNPKI_VTOKEN_INIT_ARGS"), *so;
 	char opts[512];
 	uint8_t resp[VNP_RECOVERY_RESPONSE_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 
@@ -560,6 +560,10 @@ static int setup_token(void)
 		return -1;
 	if (vnp_code_encode(resp, sizeof(resp), so_code, sizeof(so_code)) != 0)
 		return -1;
+	/* PUK cards (profile sim): the SO secret is the PUK the token was made with. */
+	so = getenv("VNPKI_SO_SECRET");
+	if (so && *so)
+		snprintf(so_code, sizeof(so_code), "%s", so);
 	snprintf(opts, sizeof(opts), "--serial 5654000000000005 --label conformance --pin " PIN " %s",
 		 extra ? extra : "");
 	return h_init_token(opts);

@@ -64,15 +64,18 @@ static int explain_so_login(struct tool *t, CK_SLOT_ID slot, CK_RV rv, bool puk)
 	switch (rv) {
 	case CKR_PIN_INCORRECT:
 		if (left == 0)
-			vnp_err(MSG_TERMINATED_HINT);
+			vnp_err(puk ? MSG_PUK_BLOCKED : MSG_TERMINATED_HINT);
 		else if (left > 0)
 			vnp_err(puk ? MSG_PUK_INCORRECT_LEFT : MSG_CODE_MISMATCH_LEFT, left);
 		else
 			vnp_err(puk ? MSG_PUK_INCORRECT : MSG_CODE_MISMATCH);
 		return left == 0 ? EXIT_PIN_LOCKED : EXIT_PIN_WRONG;
 	case CKR_PIN_LOCKED:
-		vnp_err(MSG_TERMINATED_HINT);
+		vnp_err(puk ? MSG_PUK_BLOCKED : MSG_TERMINATED_HINT);
 		return EXIT_PIN_LOCKED;
+	case CKR_PIN_LEN_RANGE:
+		vnp_err(MSG_CALL_FAILED, "C_Login", vnp_tool_rv_name(rv, name));
+		return EXIT_USAGE;
 	case CKR_USER_TYPE_INVALID:
 	case CKR_FUNCTION_NOT_SUPPORTED:
 		vnp_err(MSG_NO_UNBLOCK_SUPPORT);
@@ -91,9 +94,11 @@ int vnp_cmd_unblock(struct tool *t, int argc, char **argv)
 		{ "code-file", required_argument, NULL, OPT_CODE_FILE },
 		{ "new-pin", required_argument, NULL, OPT_NEW_PIN },
 		{ "new-pin-file", required_argument, NULL, OPT_NEW_PIN_FILE },
+		{ "puk", required_argument, NULL, OPT_PUK },
+		{ "puk-file", required_argument, NULL, OPT_PUK_FILE },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pin_opts code_po = { 0 }, new_po = { 0 };
+	struct pin_opts code_po = { 0 }, new_po = { 0 }, puk_po = { 0 };
 	struct vnp_secret code = { 0 }, canon = { 0 }, new_pin = { 0 };
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	struct device d = { 0 };
@@ -109,6 +114,8 @@ int vnp_cmd_unblock(struct tool *t, int argc, char **argv)
 		case OPT_CODE_FILE: code_po.file = optarg; break;
 		case OPT_NEW_PIN: new_po.value = optarg; vnp_pin_warn_cmdline("--new-pin"); break;
 		case OPT_NEW_PIN_FILE: new_po.file = optarg; break;
+		case OPT_PUK: puk_po.value = optarg; vnp_pin_warn_cmdline("--puk"); break;
+		case OPT_PUK_FILE: puk_po.file = optarg; break;
 		default:
 			if (!vnp_common_option(t, c, optarg, &rc))
 				rc = EXIT_USAGE;
@@ -129,16 +136,26 @@ int vnp_cmd_unblock(struct tool *t, int argc, char **argv)
 		rc = vnp_device_load(t, slot, &d);
 	if (rc != EXIT_OK)
 		goto out;
+	puk = d.have_details && (d.details.device_type == VNPKI_DEVICE_SIM_PKI ||
+				 d.details.device_type == VNPKI_DEVICE_PIV);
 	if (vnp_device_terminated(&d)) {
-		vnp_err(MSG_TERMINATED_HINT);
+		vnp_err(puk ? MSG_PUK_BLOCKED : MSG_TERMINATED_HINT);
 		rc = EXIT_PIN_LOCKED;
 		goto out;
 	}
-	puk = d.have_details && (d.details.device_type == VNPKI_DEVICE_SIM_PKI ||
-				 d.details.device_type == VNPKI_DEVICE_PIV);
+	if (!puk && (puk_po.value || puk_po.file)) {
+		vnp_err(MSG_PUK_NOT_PUK_DEVICE);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (!puk && d.have_details && !d.details.unblock_pending)
 		vnp_err(MSG_NO_PENDING_REQUEST);
-	rc = vnp_pin_read(PIN_RESPONSE_CODE, &code_po, false, &code);
+	/* A PUK device reads --puk/--puk-file/VNPKI_PUK, then (as before) the --code forms. */
+	if (puk && !code_po.value && !code_po.file &&
+	    (puk_po.value || puk_po.file || secure_getenv("VNPKI_PUK") || !secure_getenv("VNPKI_RESPONSE_CODE")))
+		rc = vnp_pin_read(PIN_PUK, &puk_po, false, &code);
+	else
+		rc = vnp_pin_read(PIN_RESPONSE_CODE, &code_po, false, &code);
 	if (rc != EXIT_OK)
 		goto out;
 	if (puk) {

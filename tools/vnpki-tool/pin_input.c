@@ -31,6 +31,7 @@ static const char *env_name(enum pin_kind kind)
 	case PIN_USER: return "VNPKI_PIN";
 	case PIN_NEW: return "VNPKI_NEW_PIN";
 	case PIN_RESPONSE_CODE: return "VNPKI_RESPONSE_CODE";
+	case PIN_PUK: return "VNPKI_PUK";
 	}
 	return "VNPKI_PIN";
 }
@@ -150,7 +151,8 @@ static int ask(enum pin_kind kind, bool confirm, struct vnp_secret *ret)
 {
 	struct vnp_secret a = { 0 }, b = { 0 };
 	enum vnp_msg_id prompt = kind == PIN_USER ? MSG_PROMPT_PIN :
-				 kind == PIN_NEW ? MSG_PROMPT_NEW_PIN : MSG_PROMPT_CODE;
+				 kind == PIN_NEW ? MSG_PROMPT_NEW_PIN :
+				 kind == PIN_PUK ? MSG_PROMPT_PUK : MSG_PROMPT_CODE;
 	int tty, rc;
 
 	tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);

@@ -80,7 +80,7 @@ struct pin_opts {
 	const char *file;  /* --pin-file */
 };
 
-enum pin_kind { PIN_USER, PIN_NEW, PIN_RESPONSE_CODE };
+enum pin_kind { PIN_USER, PIN_NEW, PIN_RESPONSE_CODE, PIN_PUK };
 
 /* Read a secret of the given kind (its environment variable and prompt). confirm: when
  * asked on the terminal, ask twice and require the same answer. *ret is a vnp_secret
@@ -186,7 +186,8 @@ int vnp_cmd_inventory(struct tool *t, int argc, char **argv);
 
 /* getopt_long codes of the options every subcommand takes. */
 enum { OPT_MODULE = 0x100, OPT_SLOT, OPT_SERIAL, OPT_PIN, OPT_PIN_FILE, OPT_NEW_PIN,
-       OPT_NEW_PIN_FILE, OPT_CODE, OPT_CODE_FILE, OPT_JSON, OPT_OUT, OPT_LABEL, OPT_FORMAT };
+       OPT_NEW_PIN_FILE, OPT_CODE, OPT_CODE_FILE, OPT_JSON, OPT_OUT, OPT_LABEL, OPT_FORMAT,
+       OPT_PUK, OPT_PUK_FILE };
 #define VNP_COMMON_OPTIONS                                                                 \
 	{ "module", required_argument, NULL, OPT_MODULE },                                  \
 	{ "slot", required_argument, NULL, OPT_SLOT },                                      \

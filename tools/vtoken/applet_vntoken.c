@@ -46,15 +46,16 @@ int vnp_vt_vnt_put_key(struct vnp_buf *out, uint8_t ref, const struct vnp_vt_key
 static uint16_t vnt_select(struct vnp_vcard *card, struct vnp_buf *out)
 {
 	const struct vnp_vt_data *d = &card->st->d;
-	size_t nc = d->extended ? d->max_nc : VNP_MIN(d->max_nc, 255u);
-	size_t ne = d->extended ? d->max_ne : VNP_MIN(d->max_ne, 256u);
+	bool ext = d->extended && !vnp_vcard_is_t0(card); /* T=0: short APDUs only */
+	size_t nc = ext ? d->max_nc : VNP_MIN(d->max_nc, 255u);
+	size_t ne = ext ? d->max_ne : VNP_MIN(d->max_ne, 256u);
 	uint8_t flags = 0x02; /* command chaining */
 	uint8_t policy[3] = { d->pin_min, d->pin_max, d->pin_max_tries };
 	uint8_t tries[2] = { d->pin_tries, d->unblock_tries };
 	size_t mark;
 
 	card->vnt.mse_set = false; /* re-SELECT keeps the PIN state, drops the MSE */
-	if (d->extended)
+	if (ext)
 		flags |= 0x01;
 	if (d->pin_initial)
 		flags |= 0x04;

@@ -14,6 +14,7 @@
 #include "rv.h"
 #include "state.h"
 #include "util.h"
+#include "vcard.h"
 
 static void init_usage(FILE *f)
 {
@@ -34,8 +35,12 @@ static void init_usage(FILE *f)
 		"                        unblock key K_token = KBKDF(K_master, serial)\n"
 		"  --device TYPE         pki-token (default) or sim-pki\n"
 		"  --short-only          no extended-length APDUs (Nc 255, Ne 256)\n"
-		"  --profile NAME        card profile: vntoken (default) or piv (PIV.md)\n"
-		"  --puk PUK             piv: the PUK, 6-8 characters (default 12345678)\n"
+		"  --profile NAME        card profile: vntoken (default), piv (PIV.md), sim (a UICC\n"
+		"                        with the SIM PKI applet, T=0: SIMPKI.md) or blank (no\n"
+		"                        applet we know)\n"
+		"  --t0                  T=0 behaviour (short APDUs, 61xx, 6Cxx); on for sim\n"
+		"  --puk PUK             piv: the PUK, 6-8 characters (default 12345678);\n"
+		"                        sim: 8 digits (default: drawn and printed)\n"
 		"  --mgmt-key HEX        piv: management key 9B, 48 hex digits 3DES (default\n"
 		"                        010203040506070801020304050607080102030405060708),\n"
 		"                        32 AES-128, 64 AES-256\n"
@@ -46,6 +51,8 @@ static void init_usage(FILE *f)
 
 struct init_args {
 	const char *state, *serial, *label, *pin, *pin_file, *recovery, *device;
+	const char *puk;
+	int t0;
 	unsigned pin_tries, unblock_tries, pin_min, pin_max;
 	int force, short_only;
 	const char *profile;
@@ -67,6 +74,7 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		{ "recovery-key", required_argument, NULL, 'r' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "short-only", no_argument, NULL, 'S' },
+		{ "t0", no_argument, NULL, '0' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "profile", required_argument, NULL, 'R' },
 		{ "puk", required_argument, NULL, 'K' },
@@ -89,7 +97,8 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		case 'f': a->force = 1; break;
 		case 'S': a->short_only = 1; break;
 		case 'R': a->profile = optarg; break;
-		case 'K': a->piv.puk = optarg; break;
+		case '0': a->t0 = 1; break;
+		case 'K': a->puk = optarg; a->piv.puk = optarg; break;
 		case 'G': a->piv.mgmt_key = optarg; break;
 		case 'Y':
 			if (a->piv.nkeys == VT_PIV_INIT_KEYS_MAX) {
@@ -119,8 +128,8 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 				"or --pin-file are required (see --help)\n");
 		return -1;
 	}
-	if (a->profile && strcmp(a->profile, "vntoken") != 0 && strcmp(a->profile, "piv") != 0) {
-		fprintf(stderr, "vnpki-vtoken init: --profile is vntoken or piv\n");
+	if (a->profile && !vnp_vt_profile_known(a->profile)) {
+		fprintf(stderr, "vnpki-vtoken init: --profile is vntoken, piv, sim or blank\n");
 		return -1;
 	}
 	if (a->profile && strcmp(a->profile, "piv") == 0 && a->pin_max == 16)
@@ -187,6 +196,63 @@ out:
 	return rv;
 }
 
+/* --profile, --t0, --puk (vcard_profile.c, SIMPKI.md). */
+static int fill_profile(struct vnp_vt_state *st, const struct init_args *a)
+{
+	struct vnp_vt_data *d = &st->d;
+	uint8_t puk[8], rnd[8];
+	size_t i;
+	int rv = -1;
+
+	d->profile = vnp_vt_profile_of(a->profile);
+	d->t0 = a->t0;
+	if (d->t0) { /* T=0: short APDUs only */
+		d->extended = false;
+		d->max_nc = 255;
+		d->max_ne = 256;
+	}
+	if (a->puk && d->profile != VNP_VT_PROFILE_SIM && d->profile != VNP_VT_PROFILE_PIV) {
+		fprintf(stderr, "vnpki-vtoken init: --puk is for --profile sim or piv\n");
+		return -1;
+	}
+	if (d->profile != VNP_VT_PROFILE_SIM)
+		return 0;
+	d->device = 2;
+	d->t0 = true;
+	d->extended = false;
+	d->max_nc = 255;
+	d->max_ne = 256;
+	if (d->pin_max > 16) {
+		fprintf(stderr, "vnpki-vtoken init: a SIM PKI PIN has at most 16 bytes\n");
+		return -1;
+	}
+	if (a->puk) {
+		if (strlen(a->puk) != 8 || strspn(a->puk, "0123456789") != 8) {
+			fprintf(stderr, "vnpki-vtoken init: --puk wants 8 digits\n");
+			return -1;
+		}
+		memcpy(puk, a->puk, 8);
+	} else {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			goto out;
+		for (i = 0; i < 8; i++)
+			puk[i] = (uint8_t)('0' + rnd[i] % 10);
+		printf("PUK: %.8s\n", (const char *)puk);
+	}
+	if (RAND_bytes(d->puk_salt, sizeof(d->puk_salt)) != 1 ||
+	    vnp_vt_pin_hash(st->libctx, d->puk_salt, sizeof(d->puk_salt), puk, 8, d->puk_hash) !=
+		    VNP_OK) {
+		fprintf(stderr, "vnpki-vtoken init: PUK hashing failed\n");
+		goto out;
+	}
+	d->has_puk = true;
+	rv = 0;
+out:
+	OPENSSL_cleanse(puk, sizeof(puk));
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	return rv;
+}
+
 static int fill(struct vnp_vt_state *st, const struct init_args *a)
 {
 	struct vnp_vt_data *d = &st->d;
@@ -226,6 +292,8 @@ static int fill(struct vnp_vt_state *st, const struct init_args *a)
 		d->max_nc = 255;
 		d->max_ne = 256;
 	}
+	if (fill_profile(st, a) < 0)
+		goto out;
 	if (read_pin(a, pin, 64, &n) < 0)
 		goto out;
 	if (n < d->pin_min || n > d->pin_max) {

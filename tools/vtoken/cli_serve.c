@@ -39,7 +39,9 @@ static void serve_usage(FILE *f)
 		"  --latency-ms N    sleep N ms per APDU\n"
 		"  --sign-ms N       sleep N ms per private-key operation\n"
 		"  --trace FILE      append an APDU trace (PINs redacted)\n"
-		"  --stats FILE      write APDU counts as JSON on exit and on SIGUSR1\n");
+		"  --stats FILE      write APDU counts as JSON on exit and on SIGUSR1\n"
+		"  --t0              behave as a T=0 card (short APDUs, 61xx, 6Cxx) whatever\n"
+		"                    the state says\n");
 }
 
 static void *serve_thread(void *arg)
@@ -62,6 +64,7 @@ struct serve_args {
 	unsigned nstates;
 	const char *host, *trace, *stats;
 	unsigned port, latency_ms, sign_ms;
+	int t0;
 };
 
 static int parse_args(int argc, char **argv, struct serve_args *a)
@@ -74,6 +77,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{ "sign-ms", required_argument, NULL, 'g' },
 		{ "trace", required_argument, NULL, 't' },
 		{ "stats", required_argument, NULL, 'S' },
+		{ "t0", no_argument, NULL, '0' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -81,6 +85,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case '0': a->t0 = 1; break;
 		case 's':
 			if (a->nstates == SERVE_MAX_CARDS) {
 				fprintf(stderr, "vnpki-vtoken serve: at most %d --state\n",
@@ -155,6 +160,7 @@ int vnp_vt_cmd_serve(int argc, char **argv)
 			goto out;
 		}
 		cards[i].v.card->sign_ms = a.sign_ms;
+		cards[i].v.card->force_t0 = a.t0;
 		cards[i].v.card->stop = &serve_stop;
 		cards[i].v.host = a.host;
 		cards[i].v.port = a.port + i;

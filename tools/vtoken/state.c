@@ -7,6 +7,7 @@
  *   [profile] (vntoken when absent, or piv: PIV.md maps the PIV card onto these lines)
  *   unblock_max unblock_tries pin_initial pin_salt pin_hash [unblock_key]
  *   [unblock_challenge] terminated counter extended max_nc max_ne
+ *   [t0] [puk_salt puk_hash]   (profile sim: SIMPKI.md)
  *   key.RR.{alg,id,label,usage,flags,der}   (der: PKCS#8 PrivateKeyInfo)
  *   obj.RR.{type,id,label,app,private,category,value}
  * unblock_challenge is the pending recovery challenge (RECOVERY.md step 2): it lives here
@@ -248,6 +249,10 @@ static int parse_line(struct vnp_vt_data *d, const char *k, size_t klen, const c
 			d->profile = VNP_VT_PROFILE_VNTOKEN;
 		else if (key_is(v, vlen, "piv"))
 			d->profile = VNP_VT_PROFILE_PIV;
+		else if (key_is(v, vlen, "sim"))
+			d->profile = VNP_VT_PROFILE_SIM;
+		else if (key_is(v, vlen, "blank"))
+			d->profile = VNP_VT_PROFILE_BLANK;
 		else
 			return VNP_E_MALFORMED; /* an unknown card must not pass for another */
 		return VNP_OK;
@@ -288,6 +293,16 @@ static int parse_line(struct vnp_vt_data *d, const char *k, size_t klen, const c
 	}
 	if (key_is(k, klen, "terminated"))
 		return parse_bool(v, vlen, &d->terminated);
+	if (key_is(k, klen, "t0"))
+		return parse_bool(v, vlen, &d->t0);
+	if (key_is(k, klen, "puk_salt")) {
+		d->has_puk = true;
+		return parse_hex(v, vlen, d->puk_salt, sizeof(d->puk_salt), sizeof(d->puk_salt),
+				 NULL);
+	}
+	if (key_is(k, klen, "puk_hash"))
+		return parse_hex(v, vlen, d->puk_hash, sizeof(d->puk_hash), sizeof(d->puk_hash),
+				 NULL);
 	if (key_is(k, klen, "counter")) {
 		rv = parse_num(v, vlen, 0xFFFFFFFFul, &n);
 		d->counter = (uint32_t)n;
@@ -586,6 +601,10 @@ static void write_text(FILE *f, const struct vnp_vt_data *d)
 	write_hex_line(f, "label", d->label, d->label_len);
 	if (d->profile == VNP_VT_PROFILE_PIV)
 		fprintf(f, "profile=piv\n");
+	else if (d->profile == VNP_VT_PROFILE_SIM)
+		fprintf(f, "profile=sim\n");
+	else if (d->profile == VNP_VT_PROFILE_BLANK)
+		fprintf(f, "profile=blank\n");
 	fprintf(f, "device=%u\npin_min=%u\npin_max=%u\npin_max_tries=%u\npin_tries=%u\n",
 		d->device, d->pin_min, d->pin_max, d->pin_max_tries, d->pin_tries);
 	fprintf(f, "unblock_max=%u\nunblock_tries=%u\npin_initial=%d\n", d->unblock_max,
@@ -597,6 +616,12 @@ static void write_text(FILE *f, const struct vnp_vt_data *d)
 	if (d->has_challenge)
 		write_hex_line(f, "unblock_challenge", d->challenge, sizeof(d->challenge));
 	fprintf(f, "terminated=%d\n", d->terminated);
+	if (d->t0)
+		fprintf(f, "t0=1\n");
+	if (d->has_puk) {
+		write_hex_line(f, "puk_salt", d->puk_salt, sizeof(d->puk_salt));
+		write_hex_line(f, "puk_hash", d->puk_hash, sizeof(d->puk_hash));
+	}
 	fprintf(f, "counter=%lu\nextended=%d\nmax_nc=%u\nmax_ne=%u\n", (unsigned long)d->counter,
 		d->extended, d->max_nc, d->max_ne);
 	for (r = 0; r < sizeof(d->keys) / sizeof(d->keys[0]); r++) {

@@ -40,6 +40,8 @@
 /* card profiles (state line profile=; vntoken when absent) */
 #define VNP_VT_PROFILE_VNTOKEN 0
 #define VNP_VT_PROFILE_PIV 1
+#define VNP_VT_PROFILE_SIM 2   /* a UICC with the SIM PKI applet (SIMPKI.md) */
+#define VNP_VT_PROFILE_BLANK 3 /* a card with no applet we know */
 
 #define VNP_VT_OBJ_CERT 0xA2
 #define VNP_VT_OBJ_DATA 0xA1
@@ -92,6 +94,10 @@ struct vnp_vt_data {
 	uint32_t counter;        /* content change counter */
 	bool extended;
 	uint16_t max_nc, max_ne;
+	bool t0;                 /* T=0 behaviour (vcard_t0.c); always on for "sim" */
+	bool has_puk;            /* SIM PKI: the PUK (its tries are unblock_tries/unblock_max) */
+	uint8_t puk_salt[VNP_VT_PIN_SALT_LEN];
+	uint8_t puk_hash[VNP_VT_PIN_HASH_LEN];
 	struct vnp_vt_key *keys[VNP_VT_KEY_REF_MAX + 1];   /* by ref */
 	struct vnp_vt_obj *objs[VNP_VT_DATA_REF_MAX + 1];  /* by ref, 0x40..0xBF used */
 };

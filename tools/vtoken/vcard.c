@@ -8,36 +8,16 @@
 #include "capdu.h"
 #include "compiler.h"
 #include "rv.h"
-#include "applet_piv.h"
 #include "vcard.h"
 
 /* T=1, historical bytes "VNPKI-VT", TCK (APPLET.md). */
 static const uint8_t vcard_atr[] = { 0x3B, 0x88, 0x80, 0x01, 0x56, 0x4E, 0x50,
 				     0x4B, 0x49, 0x2D, 0x56, 0x54, 0x6C };
 
-/* The applets of each profile (state.h VNP_VT_PROFILE_*), NULL-terminated. */
-static const struct vnp_vt_applet *const applets_vntoken[] = { &vnp_vt_applet_vntoken, NULL };
-static const struct vnp_vt_applet *const applets_piv[] = { &vnp_vt_applet_piv, NULL };
-
-static const struct vnp_vt_applet *const *profile_applets(const struct vnp_vcard *card)
-{
-	switch (card->st->d.profile) {
-	case VNP_VT_PROFILE_PIV: return applets_piv;
-	default: return applets_vntoken;
-	}
-}
-
 size_t vnp_vcard_atr(uint8_t *atr)
 {
 	memcpy(atr, vcard_atr, sizeof(vcard_atr));
 	return sizeof(vcard_atr);
-}
-
-size_t vnp_vcard_atr_of(const struct vnp_vcard *card, uint8_t *atr)
-{
-	if (card && card->st->d.profile == VNP_VT_PROFILE_PIV)
-		return vnp_vt_piv_atr(&card->st->d, atr);
-	return vnp_vcard_atr(atr);
 }
 
 static void drop_pending(struct vnp_vcard *card)
@@ -104,14 +84,15 @@ void vnp_vcard_close(struct vnp_vcard *card)
 static uint16_t do_select(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 			  struct vnp_buf *out)
 {
-	const struct vnp_vt_applet *const *applets = profile_applets(card);
-	size_t i;
+	const struct vnp_vt_applet *const *list;
+	size_t i, count;
 	uint16_t sw;
 
 	if (c->p1 != 0x04 || (c->p2 != 0x00 && c->p2 != 0x0C))
 		return 0x6A86;
-	for (i = 0; applets[i]; i++) {
-		const struct vnp_vt_applet *a = applets[i];
+	list = vnp_vcard_applets(card, &count);
+	for (i = 0; i < count; i++) {
+		const struct vnp_vt_applet *a = list[i];
 		bool partial = a->aid_min_len && c->lc >= a->aid_min_len && c->lc <= a->aid_len;
 		if ((a->aid_len != c->lc && !partial) || memcmp(a->aid, c->data, c->lc) != 0)
 			continue;
@@ -264,7 +245,12 @@ static uint16_t run(struct vnp_vcard *card, const struct vnp_vt_capdu *a, size_t
 		sw = 0x6F00;
 		out.len = 0;
 	}
-	sw = deliver(card, out.p, out.len, VNP_MIN(room, a->has_le ? a->ne : 0), sw, resp, n);
+	if (vnp_vcard_is_t0(card))
+		sw = vnp_vcard_t0_deliver(card, a->lc > 0, a->has_le, a->ne, out.p, out.len, sw,
+					  resp, n);
+	else
+		sw = deliver(card, out.p, out.len, VNP_MIN(room, a->has_le ? a->ne : 0), sw, resp,
+			     n);
 	vnp_buf_free(&out);
 	drop_chain(card);
 	return sw;
@@ -277,6 +263,7 @@ int vnp_vcard_transmit(struct vnp_vcard *card, const uint8_t *cmd, size_t cmd_le
 	struct vnp_vt_data *d;
 	size_t n = 0, room;
 	uint16_t sw;
+	bool t0;
 
 	if (!card || !resp || !resp_len || *resp_len < 2 || (!cmd && cmd_len))
 		return VNP_E_ARGS;
@@ -298,11 +285,18 @@ int vnp_vcard_transmit(struct vnp_vcard *card, const uint8_t *cmd, size_t cmd_le
 		goto out;
 	}
 	d = &card->st->d;
-	room = VNP_MIN(room, d->extended ? (size_t)d->max_ne : 256u);
-	if ((a.extended && !d->extended) || a.lc > (d->extended ? d->max_nc : 255u)) {
+	t0 = vnp_vcard_is_t0(card); /* T=0: short APDUs only, whatever the state says */
+	room = VNP_MIN(room, d->extended && !t0 ? (size_t)d->max_ne : 256u);
+	if ((a.extended && (!d->extended || t0)) ||
+	    a.lc > (d->extended && !t0 ? d->max_nc : 255u)) {
 		drop_pending(card);
 		drop_chain(card);
 		sw = 0x6700;
+		goto out;
+	}
+	if (a.ins == 0xC0 && !(a.cla & 0x10) && !card->chaining && t0) {
+		sw = a.p1 || a.p2 ? 0x6A86 : a.lc ? 0x6700 : !card->pending ? 0x6985 :
+			vnp_vcard_t0_get_response(card, a.has_le, a.ne, resp, &n);
 		goto out;
 	}
 	if (a.ins == 0xC0 && !(a.cla & 0x10) && !card->chaining) {

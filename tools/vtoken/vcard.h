@@ -74,21 +74,48 @@ struct vnp_vcard {
 	unsigned sign_ms;                   /* sleep per private-key operation */
 	const _Atomic int *stop;           /* cuts sleeps short when set (may be NULL) */
 	uint64_t sign_ops;                  /* private-key operations done */
+	bool force_t0;                      /* serve --t0: T=0 behaviour whatever the state */
 };
 
 extern const struct vnp_vt_applet vnp_vt_applet_vntoken;
 extern const struct vnp_vt_applet vnp_vt_applet_piv;
+extern const struct vnp_vt_applet vnp_vt_applet_simpki; /* SIMPKI.md */
+extern const struct vnp_vt_applet vnp_vt_applet_usim;   /* a USIM stub (SELECT, FCP) */
+
+/* vcard_profile.c: what the card carries, by the state's profile (VNP_VT_PROFILE_*). The
+ * applets the card OS can SELECT (*ret_n of them, possibly none). */
+const struct vnp_vt_applet *const *vnp_vcard_applets(const struct vnp_vcard *card,
+						     size_t *ret_n);
+/* The ATR of this card's profile (vntoken: as vnp_vcard_atr; piv: PIV.md; sim: SIMPKI.md).
+ * atr must hold 33 bytes; returns the length. */
+size_t vnp_vcard_atr_of(const struct vnp_vcard *card, uint8_t *atr);
+/* True when the card behaves as a T=0 card (state t0, profile "sim", or serve --t0). */
+bool vnp_vcard_is_t0(const struct vnp_vcard *card);
+/* True for a profile name init accepts (vntoken, piv, sim, blank). */
+bool vnp_vt_profile_known(const char *name);
+/* The VNP_VT_PROFILE_* of a known name (NULL: vntoken). */
+uint8_t vnp_vt_profile_of(const char *name);
+
+/* vcard_t0.c: T=0 answers (ISO/IEC 7816-3 §10.3.4, 7816-4 §5.3.4). The answer of a
+ * command with data (case 3/4), or of a command without Le, waits for GET RESPONSE
+ * (61xx, no data); a case-2 command whose Le differs from the answer's length gets 6Cxx
+ * (no data, the answer is dropped; 256+ bytes go out 256 at a time with 61xx); errors
+ * carry no data. Sets *n and returns the SW to send. */
+uint16_t vnp_vcard_t0_deliver(struct vnp_vcard *card, bool has_data, bool has_le, size_t ne,
+			      const uint8_t *data, size_t len, uint16_t sw, uint8_t *resp,
+			      size_t *n);
+/* GET RESPONSE on a T=0 card: Le larger than what is left gets 6Cxx (left). */
+uint16_t vnp_vcard_t0_get_response(struct vnp_vcard *card, bool has_le, size_t ne,
+				   uint8_t *resp, size_t *n);
 
 /* Power on a card over the state file at path. VNP_OK, VNP_E_IO (missing/unreadable),
  * VNP_E_MALFORMED (bad state file), VNP_E_NOMEM. */
 int vnp_vcard_open(const char *path, struct vnp_vcard **ret);
 /* Power off and free; NULL is a no-op. */
 void vnp_vcard_close(struct vnp_vcard *card);
-/* The ATR (APPLET.md); returns its length. atr must hold 33 bytes. */
+/* The vntoken ATR (APPLET.md); returns its length. atr must hold 33 bytes. Cards of other
+ * profiles: vnp_vcard_atr_of. */
 size_t vnp_vcard_atr(uint8_t *atr);
-/* The ATR of this card's profile (vntoken: as vnp_vcard_atr; piv: PIV.md). atr must hold
- * 33 bytes; returns the length. */
-size_t vnp_vcard_atr_of(const struct vnp_vcard *card, uint8_t *atr);
 /* Warm reset: drop the volatile state (selection, PIN verified, MSE, pending, chain). */
 void vnp_vcard_reset(struct vnp_vcard *card);
 /* One command APDU -> response APDU with SW1 SW2 (capacity *resp_len >= 2 on entry).
