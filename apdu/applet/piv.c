@@ -276,6 +276,12 @@ static int piv_probe(struct vnp_card *card, struct vnp_token_info *ret_info)
 	}
 	if (rv)
 		goto out;
+	if (info.serial_len == 16) {
+		/* CK_TOKEN_INFO shows 16 hex digits: the GUID's last 8 bytes (RFC 4122 clock
+		 * sequence and node, where issuers put the card number) */
+		memmove(info.serial, info.serial + 8, 8);
+		info.serial_len = 8;
+	}
 	memcpy(st->serial, info.serial, info.serial_len);
 	st->serial_len = info.serial_len;
 	if (ret_info)
@@ -398,7 +404,7 @@ static void add_key(struct vnp_card *card, struct piv_state *st, int idx, struct
 	key->usage = s->usage;
 	if (VNP_ALG_IS_EC(key->pub.alg))
 		key->usage &= ~VNP_USAGE_DECRYPT;
-	key->key_flags |= s->key_flags;
+	key->key_flags |= s->key_flags | VNP_KEY_FIXED; /* no PIV command deletes a key */
 	dir->count++;
 }
 

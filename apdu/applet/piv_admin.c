@@ -238,7 +238,7 @@ int vnp_piv_generate_key(struct vnp_card *card, const struct vnp_keygen *req,
 	ret->id_len = 1;
 	snprintf(ret->label, sizeof(ret->label), "%s", s->key_label);
 	ret->usage = s->usage & (VNP_ALG_IS_EC(pub.alg) ? ~VNP_USAGE_DECRYPT : ~0u);
-	ret->key_flags = s->key_flags | VNP_KEY_LOCAL;
+	ret->key_flags = s->key_flags | VNP_KEY_LOCAL | VNP_KEY_FIXED;
 	ret->pub = pub;
 out:
 	vnp_card_end(card);
