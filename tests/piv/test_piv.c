@@ -196,7 +196,7 @@ static void test_read_dir(void **state)
 	assert_int_equal(o->pub.modulus_len, 256);
 	th_assert_hex(o->pub.modulus, o->pub.modulus_len, RSA_MODULUS_FIRST);
 	th_assert_hex(o->pub.exponent, o->pub.exponent_len, "01 00 01");
-	assert_int_equal(o->key_flags, 0);
+	assert_int_equal(o->key_flags, VNP_KEY_FIXED); /* no PIV command deletes a key */
 	o = &dir->objs[2];
 	assert_int_equal(o->kind, VNP_OBJ_CERT);
 	assert_int_equal(o->ref, 0x9C);
@@ -207,7 +207,7 @@ static void test_read_dir(void **state)
 	assert_int_equal(o->pub.alg, VNP_ALG_EC_P256);
 	assert_int_equal(o->pub.ec_point_len, 65);
 	assert_int_equal(o->pub.ec_point[0], 0x04);
-	assert_int_equal(o->key_flags, VNP_KEY_ALWAYS_AUTH);
+	assert_int_equal(o->key_flags, VNP_KEY_ALWAYS_AUTH | VNP_KEY_FIXED);
 	assert_int_equal(o->usage, VNP_USAGE_SIGN);
 	assert_int_equal(o->id[0], 0x02);
 	/* each object was read once, whole: the values and a second enumeration come from the

@@ -371,8 +371,8 @@ static void test_keygen_and_cert(void **state)
 
 		th_card_init(&card, &rd, none, true);
 		card.cfg = cfg;
-		req.id[0] = 0x05;
-		assert_int_equal(vnp_driver_piv.generate_key(&card, &req, &key), VNP_E_INVALID_DATA);
+		req.id[0] = 0x05; /* no slot known (not enumerated): none is free */
+		assert_int_equal(vnp_driver_piv.generate_key(&card, &req, &key), VNP_E_CARD_FULL);
 		req.id[0] = 0x9B;
 		assert_int_equal(vnp_driver_piv.generate_key(&card, &req, &key), VNP_E_INVALID_DATA);
 		cert.kind = VNP_OBJ_DATA;
