@@ -85,11 +85,18 @@ out:
 	return rv;
 }
 
+/* Forget an exchange in progress. */
+static void mgmt_reset(struct vnp_vcard *card)
+{
+	card->piv.mgmt_step = 0;
+	OPENSSL_cleanse(card->piv.nonce, sizeof(card->piv.nonce));
+}
+
+/* A failed authentication also drops an earlier success. */
 static void mgmt_fail(struct vnp_vcard *card)
 {
 	card->piv.mgmt_ok = false;
-	card->piv.mgmt_step = 0;
-	OPENSSL_cleanse(card->piv.nonce, sizeof(card->piv.nonce));
+	mgmt_reset(card);
 }
 
 /* Card management key 9B: mutual authentication (Appendix A.3: 80 empty, then 80 witness
@@ -106,13 +113,14 @@ static uint16_t mgmt_auth(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 
 	if (!mk || mk->value_len < 1)
 		return 0x6A88;
-	if (c->p1 != mk->value[0])
+	/* P1 00: the key's own algorithm (OpenSC's C_GenerateRandom asks a challenge so) */
+	if (c->p1 != mk->value[0] && c->p1 != 0x00)
 		return 0x6A86;
 	if (!vnp_vt_piv_mgmt_alg(mk->value[0], &key_len, &block) ||
 	    mk->value_len != 1 + key_len)
 		return 0x6F00;
 	if (empty(a, 0x80) && !a->has[1] && !a->has[2]) { /* mutual, step 1: the witness */
-		mgmt_fail(card);
+		mgmt_reset(card);
 		if (RAND_bytes(v->nonce, (int)block) != 1 ||
 		    block_op(libctx, mk->value[0], mk->value + 1, v->nonce, block, buf, 1))
 			goto out;
@@ -139,7 +147,7 @@ static uint16_t mgmt_auth(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 		}
 		if (block_op(libctx, mk->value[0], mk->value + 1, a->item[1].value, block, buf, 1))
 			goto fail;
-		mgmt_fail(card);
+		mgmt_reset(card);
 		v->mgmt_ok = true;
 		mark = vnp_tlv_open(out, 0x7C);
 		vnp_tlv_put(out, 0x82, buf, block);
@@ -148,7 +156,7 @@ static uint16_t mgmt_auth(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 		goto out;
 	}
 	if (empty(a, 0x81) && !a->has[0] && !a->has[2]) { /* external, step 1: a challenge */
-		mgmt_fail(card);
+		mgmt_reset(card);
 		if (RAND_bytes(v->nonce, (int)block) != 1)
 			goto out;
 		v->nonce_len = block;
@@ -174,7 +182,7 @@ static uint16_t mgmt_auth(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 			sw = 0x6982;
 			goto fail;
 		}
-		mgmt_fail(card);
+		mgmt_reset(card);
 		v->mgmt_ok = true;
 		sw = 0x9000;
 		goto out;
