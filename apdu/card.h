@@ -73,6 +73,7 @@ enum vnp_obj_kind {
 
 #define VNP_KEY_ALWAYS_AUTH 0x01u /* a VERIFY is needed before each private-key operation */
 #define VNP_KEY_LOCAL 0x02u       /* generated on the card */
+#define VNP_KEY_FIXED 0x04u       /* the card cannot delete it (PIV): CKA_DESTROYABLE false */
 
 struct vnp_obj {
 	enum vnp_obj_kind kind;
@@ -219,8 +220,12 @@ struct vnp_card_driver {
 		       const uint8_t *new_pin, size_t new_len, int *ret_tries_left);
 };
 
+struct vnp_config;
+
 struct vnp_card {
 	struct vnp_card_io io;
+	const struct vnp_config *cfg; /* the module's configuration (may be NULL): driver options
+				       * such as the PIV management key; outlives the card */
 	const struct vnp_card_driver *drv;
 	void *drv_data;
 	bool in_transaction;
@@ -243,5 +248,6 @@ int vnp_card_detect(struct vnp_card *card, struct vnp_token_info *ret_info);
 void vnp_card_free_drv_data(struct vnp_card *card);
 
 extern const struct vnp_card_driver vnp_driver_vntoken;
+extern const struct vnp_card_driver vnp_driver_piv;
 
 #endif

@@ -217,6 +217,7 @@ static CK_RV token_connect_locked(struct vnp_slot *slot, struct vnp_token **ret)
 		return rv;
 	}
 	tok->card.io.ops = e->ops;
+	tok->card.cfg = &vnp_lib.cfg;
 	snprintf(tok->card.io.who, sizeof(tok->card.io.who), "slot%lu", (unsigned long)slot->id);
 	vrv = e->ops->connect(e->be, slot->name, &tok->card.io.reader, &tok->card.io.caps);
 	if (vrv != VNP_OK) {

@@ -126,7 +126,7 @@ static void test_detect_unknown_card(void **state)
 {
 	static const struct th_step steps_one[] = { { SELECT, "6A 82" }, { NULL } };
 	/* No ATR from this reader: the default order, vntoken, PIV, SIM PKI (detect.c). */
-	static const struct th_step steps[] = { { SELECT, "6A 82" }, { SELECT_PIV, "6A 82" },
+	static const struct th_step steps_detect[] = { { SELECT, "6A 82" }, { SELECT_PIV, "6A 82" },
 						{ SELECT_SIM, "6A 82" }, { NULL } };
 	static const struct th_step steps2[] = { { SELECT, "6E 00" }, { SELECT_PIV, "6E 00" },
 						 { SELECT_SIM, "6E 00" }, { NULL } };
@@ -137,7 +137,7 @@ static void test_detect_unknown_card(void **state)
 	start(steps_one, false);
 	assert_int_equal(vnp_driver_vntoken.probe(&card, &info), VNP_E_NOT_FOUND);
 	finish();
-	start(steps, false);
+	start(steps_detect, false);
 	assert_int_equal(vnp_card_detect(&card, &info), VNP_E_NOT_SUPPORTED);
 	assert_null(card.drv);
 	finish();
