@@ -17,9 +17,23 @@ static const struct vnp_card_driver *const order_other[] = {
 static const struct vnp_card_driver *const order_vntoken[] = {
 	&vnp_driver_vntoken, &vnp_driver_piv, &vnp_driver_simpki,
 };
+static const struct vnp_card_driver *const order_piv[] = {
+	&vnp_driver_piv, &vnp_driver_vntoken, &vnp_driver_simpki,
+};
 static const struct vnp_card_driver *const order_t0[] = {
 	&vnp_driver_simpki, &vnp_driver_vntoken, &vnp_driver_piv,
 };
+
+/* Whether the historical bytes h[k] contain the text t. */
+static bool has_text(const uint8_t *h, size_t k, const char *t)
+{
+	size_t n = strlen(t);
+
+	for (size_t i = 0; i + n <= k; i++)
+		if (memcmp(h + i, t, n) == 0)
+			return true;
+	return false;
+}
 
 enum vnp_atr_class vnp_atr_classify(const uint8_t *atr, size_t len)
 {
@@ -52,6 +66,8 @@ enum vnp_atr_class vnp_atr_classify(const uint8_t *atr, size_t len)
 		return VNP_ATR_OTHER;
 	if (k == sizeof(vntoken_hist) && memcmp(atr + i, vntoken_hist, k) == 0)
 		return VNP_ATR_VNTOKEN;
+	if (has_text(atr + i, k, "PIV") || has_text(atr + i, k, "Yubikey"))
+		return VNP_ATR_PIV;
 	return other_proto ? VNP_ATR_OTHER : VNP_ATR_T0_ONLY;
 }
 
@@ -65,6 +81,10 @@ size_t vnp_card_detect_order(const uint8_t *atr, size_t len,
 	case VNP_ATR_VNTOKEN:
 		list = order_vntoken;
 		n = VNP_ARRAY_SIZE(order_vntoken);
+		break;
+	case VNP_ATR_PIV:
+		list = order_piv;
+		n = VNP_ARRAY_SIZE(order_piv);
 		break;
 	case VNP_ATR_T0_ONLY:
 		list = order_t0;

@@ -11,6 +11,8 @@ enum vnp_atr_class {
 	VNP_ATR_OTHER = 0,   /* unknown or unparsable: vntoken, PIV, SIM PKI */
 	VNP_ATR_VNTOKEN = 1, /* our token's historical bytes "VNPKI-VT": vntoken first */
 	VNP_ATR_T0_ONLY = 2, /* offers T=0 and no other protocol (a UICC / SIM): SIM PKI first */
+	VNP_ATR_PIV = 3,     /* historical bytes naming PIV ("...PIV...", YubiKey's "Yubikey"):
+			      * PIV first */
 };
 
 /* Classify an ATR (ISO/IEC 7816-3 §8.2: TS T0 TAi TBi TCi TDi, historical bytes). */

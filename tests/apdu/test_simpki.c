@@ -86,7 +86,9 @@ static void test_atr_classes(void **state)
 		  VNP_ATR_T0_ONLY },
 		{ "3B 02 14 50", VNP_ATR_T0_ONLY },                   /* no TD1: T=0 */
 		{ "3B 8B 80 01 56 4E 50 4B 49 2D 42 4C 41 4E 4B 00", VNP_ATR_OTHER }, /* T=1 */
-		{ "3B F8 13 00 00 81 31 FE 15 59 75 62 69 6B 65 79 34 D4", VNP_ATR_OTHER },
+		{ "3B F8 13 00 00 81 31 FE 15 59 75 62 69 6B 65 79 34 D4", VNP_ATR_PIV }, /* YubiKey 4 */
+		{ "3B 8B 80 01 80 73 00 00 C0 55 56 4E 50 49 56 00", VNP_ATR_PIV }, /* virtual PIV */
+		{ "3B 8A 80 01 80 73 00 00 C0 55 56 4E 50 49 00", VNP_ATR_OTHER }, /* "VNPI": no */
 		{ "3B 9F 96", VNP_ATR_OTHER },                        /* truncated */
 		{ "3B 02 14", VNP_ATR_OTHER },                        /* historical bytes cut */
 		{ "00 00 00", VNP_ATR_OTHER },                        /* not TS */
@@ -122,6 +124,16 @@ static void test_detect_order(void **state)
 	assert_ptr_equal(d[1], &vnp_driver_piv);
 	assert_ptr_equal(d[2], &vnp_driver_simpki);
 	assert_int_equal(vnp_card_detect_order(NULL, 0, d, 1), 1); /* cap respected */
+	{
+		size_t n;
+		uint8_t *piv_atr = th_hex_alloc("3B 8B 80 01 80 73 00 00 C0 55 56 4E 50 49 56 00", &n);
+
+		assert_int_equal(vnp_card_detect_order(piv_atr, n, d, 8), 3);
+		assert_ptr_equal(d[0], &vnp_driver_piv);
+		assert_ptr_equal(d[1], &vnp_driver_vntoken);
+		assert_ptr_equal(d[2], &vnp_driver_simpki);
+		free(piv_atr);
+	}
 }
 
 /* A UICC ATR: SIM PKI is tried first and found with two APDUs; nothing else is sent. */
