@@ -160,6 +160,14 @@ static int parse_line(struct vnp_config *cfg, char *line, bool *state_seen, cons
 		return set_string(cfg->log_file, sizeof(cfg->log_file), val);
 	if (!strcmp(key, "cache.dir"))
 		return set_string(cfg->cache_dir, sizeof(cfg->cache_dir), val);
+	if (!strcmp(key, "cache")) {
+		if (strcmp(val, "on") && strcmp(val, "off")) {
+			*ret_why = "cache must be on or off";
+			return VNP_E_CONFIG;
+		}
+		cfg->cache_off = !strcmp(val, "off");
+		return VNP_OK;
+	}
 	vnp_warn("config: %s:%u: unknown key '%s' ignored", origin, lineno, key);
 	return VNP_OK;
 }

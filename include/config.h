@@ -7,7 +7,8 @@
  *   vtoken.plugin = /path/libvnpki-vtoken.so   # default: VNP_VTOKEN_PLUGIN_DEFAULT
  *   log = p11,apdu                # like VNP_DEBUG
  *   log.file = /path              # like VNP_DEBUG_FILE
- *   cache.dir = /path             # default: $XDG_CACHE_HOME/vnpki
+ *   cache.dir = /path             # default: $XDG_CACHE_HOME/vnpki ($VNPKI_CACHE_DIR wins)
+ *   cache = off                   # no enumeration cache (default: on)
  * Unknown keys are ignored with a warning; a malformed line is an error (VNP_E_CONFIG). */
 #ifndef VNP_CONFIG_H
 #define VNP_CONFIG_H
@@ -27,6 +28,7 @@ struct vnp_config {
 	char log[128];
 	char log_file[PATH_MAX];
 	char cache_dir[PATH_MAX];
+	bool cache_off;   /* `cache = off` */
 };
 
 /* Fill cfg with the built-in defaults only (pcsc on, nothing else); reads no file. */
