@@ -10,6 +10,7 @@
 
 static const struct vnp_card_driver *const drivers[] = {
 	&vnp_driver_vntoken,
+	&vnp_driver_piv,
 };
 
 static void end_outer(struct vnp_card *card)

@@ -219,8 +219,12 @@ struct vnp_card_driver {
 		       const uint8_t *new_pin, size_t new_len, int *ret_tries_left);
 };
 
+struct vnp_config;
+
 struct vnp_card {
 	struct vnp_card_io io;
+	const struct vnp_config *cfg; /* the module's configuration (may be NULL): driver options
+				       * such as the PIV management key; outlives the card */
 	const struct vnp_card_driver *drv;
 	void *drv_data;
 	bool in_transaction;
@@ -243,5 +247,6 @@ int vnp_card_detect(struct vnp_card *card, struct vnp_token_info *ret_info);
 void vnp_card_free_drv_data(struct vnp_card *card);
 
 extern const struct vnp_card_driver vnp_driver_vntoken;
+extern const struct vnp_card_driver vnp_driver_piv;
 
 #endif

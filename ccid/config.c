@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "rv.h"
+#include "secret.h"
 #include "vnp_build_config.h"
 
 #define CONF_FILE_MAX (1024 * 1024)
@@ -24,6 +25,7 @@ void vnp_config_defaults(struct vnp_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->use_pcsc = true;
 	cfg->pcsc_first = true;
+	cfg->piv_mgmt_alg = 0x03; /* SP 800-78-4: 3DES, the PIV default */
 	snprintf(cfg->vtoken_plugin, sizeof(cfg->vtoken_plugin), "%s", VNP_VTOKEN_PLUGIN_DEFAULT);
 	if (xdg && *xdg == '/')
 		snprintf(cfg->cache_dir, sizeof(cfg->cache_dir), "%s/vnpki", xdg);
@@ -104,8 +106,67 @@ static int parse_readers(struct vnp_config *cfg, char *val, const char **ret_why
 	return VNP_OK;
 }
 
-static int parse_line(struct vnp_config *cfg, char *line, bool *state_seen, const char **ret_why,
-		      const char *origin, unsigned lineno)
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* piv.management_key = HEX (16, 24 or 32 bytes): kept in a vnp_secret. A key that cfg had
+ * before this parse (orig) stays owned by orig; a key set earlier in the same text is freed. */
+static int parse_mgmt_key(struct vnp_config *cfg, const struct vnp_config *orig, const char *val,
+			  const char **ret_why)
+{
+	struct vnp_secret k = { 0 };
+	size_t n = strlen(val), o = 0;
+	int rv;
+
+	*ret_why = "piv.management_key: 32, 48 or 64 hex digits";
+	if (n != 32 && n != 48 && n != 64)
+		return VNP_E_CONFIG;
+	rv = vnp_secret_new(n / 2, &k);
+	if (rv)
+		return rv;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = hexval(val[i]), lo = hexval(val[i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			vnp_secret_free(&k);
+			return VNP_E_CONFIG;
+		}
+		k.p[o++] = (uint8_t)(hi << 4 | lo);
+	}
+	k.len = o;
+	if (cfg->piv_mgmt_key.p && cfg->piv_mgmt_key.p != orig->piv_mgmt_key.p)
+		vnp_secret_free(&cfg->piv_mgmt_key);
+	cfg->piv_mgmt_key = k;
+	return VNP_OK;
+}
+
+static int parse_mgmt_alg(struct vnp_config *cfg, const char *val, const char **ret_why)
+{
+	static const struct {
+		const char *name;
+		uint8_t id;
+	} algs[] = { { "3des", 0x03 }, { "aes128", 0x08 }, { "aes192", 0x0A }, { "aes256", 0x0C } };
+
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		if (!strcmp(val, algs[i].name)) {
+			cfg->piv_mgmt_alg = algs[i].id;
+			return VNP_OK;
+		}
+	}
+	*ret_why = "piv.management_key_alg: 3des, aes128, aes192 or aes256";
+	return VNP_E_CONFIG;
+}
+
+static int parse_line(struct vnp_config *cfg, const struct vnp_config *orig, char *line,
+		      bool *state_seen, const char **ret_why, const char *origin, unsigned lineno)
 {
 	char *eq, *key, *val;
 	size_t vlen;
@@ -168,6 +229,10 @@ static int parse_line(struct vnp_config *cfg, char *line, bool *state_seen, cons
 		cfg->cache_off = !strcmp(val, "off");
 		return VNP_OK;
 	}
+	if (!strcmp(key, "piv.management_key"))
+		return parse_mgmt_key(cfg, orig, val, ret_why);
+	if (!strcmp(key, "piv.management_key_alg"))
+		return parse_mgmt_alg(cfg, val, ret_why);
 	vnp_warn("config: %s:%u: unknown key '%s' ignored", origin, lineno, key);
 	return VNP_OK;
 }
@@ -179,7 +244,7 @@ int vnp_config_parse_string(struct vnp_config *cfg, const char *text, const char
 {
 	struct vnp_config *tmp = NULL;
 	char *copy = NULL;
-	bool state_seen = false;
+	bool state_seen = false, copied = false;
 	unsigned lineno = 0;
 	int rv = VNP_OK;
 	char *p;
@@ -195,6 +260,7 @@ int vnp_config_parse_string(struct vnp_config *cfg, const char *text, const char
 		goto out;
 	}
 	*tmp = *cfg;
+	copied = true;
 	p = copy;
 	while (p) {
 		char *nl = strchr(p, '\n');
@@ -203,16 +269,23 @@ int vnp_config_parse_string(struct vnp_config *cfg, const char *text, const char
 		if (nl)
 			*nl = '\0';
 		lineno++;
-		rv = parse_line(tmp, p, &state_seen, &why, origin, lineno);
+		rv = parse_line(tmp, cfg, p, &state_seen, &why, origin, lineno);
 		if (rv != VNP_OK) {
 			vnp_warn("config: %s:%u: %s", origin, lineno, why);
 			goto out;
 		}
 		p = nl ? nl + 1 : NULL;
 	}
+	if (cfg->piv_mgmt_key.p != tmp->piv_mgmt_key.p)
+		vnp_secret_free(&cfg->piv_mgmt_key);
 	*cfg = *tmp;
 out:
-	free(copy);
+	if (rv != VNP_OK && copied && tmp->piv_mgmt_key.p != cfg->piv_mgmt_key.p)
+		vnp_secret_free(&tmp->piv_mgmt_key);
+	if (copy) {
+		vnp_wipe(copy, strlen(text)); /* may hold the management key */
+		free(copy);
+	}
 	free(tmp);
 	return rv;
 }
@@ -278,7 +351,10 @@ int vnp_config_parse_file(struct vnp_config *cfg, const char *path)
 		goto out;
 	rv = vnp_config_parse_string(cfg, text, path);
 out:
-	free(text);
+	if (text) {
+		vnp_wipe(text, strlen(text));
+		free(text);
+	}
 	return rv;
 }
 
@@ -328,6 +404,16 @@ int vnp_config_load(struct vnp_config *ret)
 	}
 	*ret = *cfg;
 out:
+	if (rv != VNP_OK)
+		vnp_config_free(cfg);
 	free(cfg);
 	return rv;
+}
+
+void vnp_config_free(struct vnp_config *cfg)
+{
+	if (!cfg)
+		return;
+	vnp_secret_free(&cfg->piv_mgmt_key);
+	memset(&cfg->piv_mgmt_key, 0, sizeof(cfg->piv_mgmt_key));
 }

@@ -9,12 +9,18 @@
  *   log.file = /path              # like VNP_DEBUG_FILE
  *   cache.dir = /path             # default: $XDG_CACHE_HOME/vnpki ($VNPKI_CACHE_DIR wins)
  *   cache = off                   # no enumeration cache (default: on)
+ *   piv.management_key = HEX      # PIV card management key (9B): enables key generation and
+ *                                 # certificate writes on PIV cards; a secret (never logged)
+ *   piv.management_key_alg = 3des # 3des (default), aes128, aes192, aes256
  * Unknown keys are ignored with a warning; a malformed line is an error (VNP_E_CONFIG). */
 #ifndef VNP_CONFIG_H
 #define VNP_CONFIG_H
 
 #include <stdbool.h>
 #include <limits.h>
+#include <stdint.h>
+
+#include "secret.h"
 
 #define VNP_CONF_MAX_VTOKENS 8
 
@@ -29,6 +35,8 @@ struct vnp_config {
 	char log_file[PATH_MAX];
 	char cache_dir[PATH_MAX];
 	bool cache_off;   /* `cache = off` */
+	struct vnp_secret piv_mgmt_key; /* empty when not configured; owned: vnp_config_free */
+	uint8_t piv_mgmt_alg;           /* SP 800-78-4 id: 03 3DES, 08/0A/0C AES-128/192/256 */
 };
 
 /* Fill cfg with the built-in defaults only (pcsc on, nothing else); reads no file. */
@@ -36,6 +44,8 @@ void vnp_config_defaults(struct vnp_config *cfg);
 /* Fill defaults, then read the files above. Returns VNP_OK, or VNP_E_CONFIG with a warning
  * logged naming the file and line. A missing file is not an error. */
 int vnp_config_load(struct vnp_config *ret);
+/* Release what cfg owns (the management key secret) and wipe it. NULL is a no-op. */
+void vnp_config_free(struct vnp_config *cfg);
 /* Parse one file into cfg (keys present override). Exposed for unit tests. */
 int vnp_config_parse_file(struct vnp_config *cfg, const char *path);
 int vnp_config_parse_string(struct vnp_config *cfg, const char *text, const char *origin);

@@ -176,6 +176,7 @@ static void drop_state(bool close_io)
 		for (unsigned i = 0; i < vnp_lib.n_backends; i++)
 			vnp_lib.backends[i].ops->close(vnp_lib.backends[i].be);
 	vnp_lib.n_backends = 0;
+	vnp_config_free(&vnp_lib.cfg); /* the PIV management key */
 }
 
 static CK_RV initialize(CK_VOID_PTR pInitArgs)

@@ -173,6 +173,8 @@ static CK_RV keygen_locked(struct vnp_session *s, struct vnp_token *tok, const C
 	vrv = vnp_token_io_end(tok, tok->card.drv->generate_key(&tok->card, &req, &key));
 	if (vrv == VNP_E_CARD_FULL)
 		return CKR_DEVICE_MEMORY;
+	if (vrv == VNP_E_INVALID_DATA)
+		return CKR_TEMPLATE_INCONSISTENT; /* e.g. a CKA_ID that names no PIV slot */
 	if (vrv != VNP_OK)
 		return vnp_ck_rv(vrv);
 	rv = vnp_token_reload_locked(tok);

@@ -56,7 +56,8 @@ void vnp_token_so_update(struct vnp_token *tok, int tries_left)
 	tok->so_pin.tries_left = tries_left;
 	tok->so_known = tries_left >= 0;
 	tok->info.so_pin.tries_left = tries_left;
-	if (tries_left == 0) {
+	/* A spent unblock counter kills a vntoken; a blocked PUK leaves the PIN working. */
+	if (tries_left == 0 && tok->info.so_kind == VNP_SO_RESPONSE_CODE) {
 		tok->info.terminated = true;
 		tok->info.challenge_pending = false;
 	}
@@ -218,6 +219,7 @@ static CK_RV token_connect_locked(struct vnp_slot *slot, struct vnp_token **ret)
 		return rv;
 	}
 	tok->card.io.ops = e->ops;
+	tok->card.cfg = &vnp_lib.cfg;
 	snprintf(tok->card.io.who, sizeof(tok->card.io.who), "slot%lu", (unsigned long)slot->id);
 	vrv = e->ops->connect(e->be, slot->name, &tok->card.io.reader, &tok->card.io.caps);
 	if (vrv != VNP_OK) {

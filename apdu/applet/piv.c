@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Card driver for the PIV card application (NIST SP 800-73-4 Part 2). Reads the four
- * certificate slots; signs with GENERAL AUTHENTICATE. Writes nothing (no key generation,
- * no certificate import: those need the card management key). */
+ * certificate slots once per card session (each object whole: one GET DATA with extended
+ * Le when the ATR says the card takes it, else short Le + 61xx GET RESPONSE); signs with one
+ * GENERAL AUTHENTICATE. Key generation and certificate writes need the card management key
+ * (piv_admin.c). CKA_ID: 01, 02, 03, 04 for the slots 9A, 9C, 9D, 9E, as OpenSC shows them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,29 +44,72 @@ static const struct vnp_sw_entry piv_sw[] = {
 	{ 0, 0, 0, NULL },
 };
 
-/* The four certificate slots of SP 800-73-4 Part 1 Table 4b. */
-static const struct slot {
-	uint8_t key_ref;
-	uint32_t tag;
-	unsigned usage, key_flags;
-	const char *key_label, *cert_label;
-} slots[] = {
-	{ 0x9A, PIV_TAG_CERT_9A, VNP_USAGE_SIGN | VNP_USAGE_DECRYPT, 0, "PIV AUTH key",
+/* The four certificate slots of SP 800-73-4 Part 1 Table 4b. Keys in 9D are shown with
+ * CKA_SIGN too: the card's GENERAL AUTHENTICATE signs with any slot. */
+const struct piv_slot vnp_piv_slots[PIV_N_SLOTS] = {
+	{ 0x9A, 0x01, PIV_TAG_CERT_9A, VNP_USAGE_SIGN | VNP_USAGE_DECRYPT, 0, "PIV AUTH key",
 	  "X.509 Certificate for PIV Authentication" },
-	{ 0x9C, PIV_TAG_CERT_9C, VNP_USAGE_SIGN, VNP_KEY_ALWAYS_AUTH, "SIGN key",
+	{ 0x9C, 0x02, PIV_TAG_CERT_9C, VNP_USAGE_SIGN, VNP_KEY_ALWAYS_AUTH, "SIGN key",
 	  "X.509 Certificate for Digital Signature" },
-	{ 0x9D, PIV_TAG_CERT_9D, VNP_USAGE_DECRYPT, 0, "KEY MAN key",
+	{ 0x9D, 0x03, PIV_TAG_CERT_9D, VNP_USAGE_SIGN | VNP_USAGE_DECRYPT, 0, "KEY MAN key",
 	  "X.509 Certificate for Key Management" },
-	{ 0x9E, PIV_TAG_CERT_9E, VNP_USAGE_SIGN, 0, "CARD AUTH key",
+	{ 0x9E, 0x04, PIV_TAG_CERT_9E, VNP_USAGE_SIGN, 0, "CARD AUTH key",
 	  "X.509 Certificate for Card Authentication" },
 };
 
-static const struct slot *slot_of(uint8_t ref)
+int vnp_piv_slot_index(uint8_t ref_or_id)
 {
-	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
-		if (slots[i].key_ref == ref)
-			return &slots[i];
-	return NULL;
+	for (int i = 0; i < PIV_N_SLOTS; i++)
+		if (vnp_piv_slots[i].key_ref == ref_or_id || vnp_piv_slots[i].id == ref_or_id)
+			return i;
+	return -1;
+}
+
+static const struct piv_slot *slot_of(uint8_t ref)
+{
+	int i = vnp_piv_slot_index(ref);
+
+	return i >= 0 && vnp_piv_slots[i].key_ref == ref ? &vnp_piv_slots[i] : NULL;
+}
+
+struct piv_state *vnp_piv_state(struct vnp_card *card)
+{
+	if (!card->drv_data)
+		card->drv_data = calloc(1, sizeof(struct piv_state));
+	return card->drv_data;
+}
+
+static void forget_certs(struct piv_state *st)
+{
+	for (int i = 0; i < PIV_N_SLOTS; i++) {
+		free(st->slot[i].cert);
+		memset(&st->slot[i], 0, sizeof(st->slot[i]));
+	}
+}
+
+static void piv_release(struct vnp_card *card)
+{
+	if (card->drv_data)
+		forget_certs(card->drv_data);
+	vnp_card_free_drv_data(card);
+}
+
+int vnp_piv_cache_cert(struct piv_state *st, int idx, const uint8_t *cert, size_t len)
+{
+	struct piv_slot_state *ss = &st->slot[idx];
+	uint8_t *copy = NULL;
+
+	if (cert) {
+		copy = malloc(len ? len : 1);
+		if (!copy)
+			return VNP_E_NOMEM;
+		memcpy(copy, cert, len);
+	}
+	free(ss->cert);
+	ss->cert = copy;
+	ss->cert_len = cert ? len : 0;
+	ss->known = true;
+	return VNP_OK;
 }
 
 static void apdu_init(struct vnp_apdu *a, uint8_t ins, uint8_t p1, uint8_t p2)
@@ -78,6 +123,11 @@ static void apdu_init(struct vnp_apdu *a, uint8_t ins, uint8_t p1, uint8_t p2)
 static int run(struct vnp_card *card, struct vnp_apdu *a)
 {
 	return vnp_apdu_run(&card->io, a, piv_sw);
+}
+
+int vnp_piv_run(struct vnp_card *card, struct vnp_apdu *a)
+{
+	return run(card, a);
 }
 
 /* One command in its own transaction. */
@@ -145,23 +195,48 @@ static int pin_status_locked(struct vnp_card *card, struct vnp_pin_info *ret)
 	return VNP_OK;
 }
 
+/* Extended length as the ATR says (the transport must move it too: apdu.c checks caps). */
+static void atr_caps(struct vnp_card *card)
+{
+	uint8_t atr[VNP_ATR_MAX];
+	size_t n = sizeof(atr);
+	int ext;
+
+	if (!card->io.ops || !card->io.ops->atr || card->io.ops->atr(card->io.reader, atr, &n))
+		return;
+	ext = vnp_piv_atr_extended(atr, n);
+	if (ext >= 0)
+		card->io.card_extended = ext == 1;
+	vnp_log(VNP_LOG_CARD, "%s: PIV: ATR %s extended length", card->io.who,
+		ext < 0 ? "does not say" : ext ? "says" : "refuses");
+}
+
+/* SELECT the PIV application and read the CHUID: two APDUs. Discovery object, CCC and the
+ * PIN counter are not read (nothing in the token model needs them up front: the counter is
+ * read when asked for, VERIFY without data). */
 static int piv_probe(struct vnp_card *card, struct vnp_token_info *ret_info)
 {
 	struct vnp_token_info info;
+	struct piv_state *st;
 	struct vnp_apdu a;
-	uint8_t *buf = NULL, policy[2];
+	uint8_t *buf = NULL;
 	size_t n;
 	bool began = false;
 	int rv;
 
-	buf = malloc(SMALL_RESP);
-	if (!buf)
-		return VNP_E_NOMEM;
+	st = vnp_piv_state(card);
+	buf = malloc(VNP_LE_MAX);
+	if (!st || !buf) {
+		rv = VNP_E_NOMEM;
+		goto out;
+	}
+	forget_certs(st); /* a new card session: another application may have written */
 	memset(&info, 0, sizeof(info));
 	rv = vnp_card_begin(card);
 	if (rv)
 		goto out;
 	began = true;
+	atr_caps(card);
 	apdu_init(&a, INS_SELECT, 0x04, 0x00);
 	a.data = piv_aid;
 	a.lc = sizeof(piv_aid);
@@ -181,32 +256,28 @@ static int piv_probe(struct vnp_card *card, struct vnp_token_info *ret_info)
 	strcpy(info.model, "PIV");
 	info.pin_min = PIV_PIN_MIN;
 	info.pin_max = PIV_PIN_LEN;
+	info.user_pin.tries_left = -1; /* not read here: VERIFY without data when asked */
+	info.so_kind = VNP_SO_PUK;
+	info.puk_min = PIV_PIN_MIN;
+	info.puk_max = PIV_PIN_LEN;
 	info.so_pin.tries_left = -1; /* VERIFY does not take the PUK reference */
 	info.max_cmd_data = card->io.card_max_cmd_data ? card->io.card_max_cmd_data : 255;
 	info.max_resp_data = card->io.card_max_resp_data ? card->io.card_max_resp_data : 256;
 	info.extended = card->io.card_extended;
 
-	/* CHUID (mandatory): GUID or FASC-N as the serial */
-	rv = get_data(card, PIV_TAG_CHUID, buf, SMALL_RESP, &n);
+	/* CHUID (mandatory): GUID or FASC-N as the serial. With its signature it may be long:
+	 * one GET DATA with extended Le, or 61xx. */
+	rv = get_data(card, PIV_TAG_CHUID, buf, VNP_LE_MAX, &n);
 	if (rv == VNP_OK)
 		rv = vnp_piv_parse_chuid(buf, n, info.serial, &info.serial_len);
-	if (rv == VNP_E_NOT_FOUND)
+	if (rv == VNP_E_NOT_FOUND) {
 		vnp_warn("%s: PIV card without CHUID serial", card->io.who);
-	else if (rv)
-		goto out;
-	/* Discovery object and CCC: optional */
-	rv = get_data(card, PIV_TAG_DISCOVERY, buf, SMALL_RESP, &n);
-	if (rv == VNP_OK && vnp_piv_parse_discovery(buf, n, policy) == VNP_OK &&
-	    !(policy[0] & 0x40))
-		vnp_warn("%s: discovery object: PIV PIN does not satisfy the policy", card->io.who);
-	if (rv && rv != VNP_E_NOT_FOUND)
-		goto out;
-	rv = get_data(card, PIV_TAG_CCC, buf, SMALL_RESP, &n);
-	if (rv && rv != VNP_E_NOT_FOUND)
-		goto out;
-	rv = pin_status_locked(card, &info.user_pin);
+		rv = VNP_OK;
+	}
 	if (rv)
 		goto out;
+	memcpy(st->serial, info.serial, info.serial_len);
+	st->serial_len = info.serial_len;
 	if (ret_info)
 		*ret_info = info;
 out:
@@ -216,48 +287,135 @@ out:
 	return rv;
 }
 
-/* Read one certificate container (transaction held by the caller). *ret_buf is malloc'd;
- * *ret_cert points into it. */
-static int read_container(struct vnp_card *card, uint32_t tag, uint8_t **ret_buf,
-			  const uint8_t **ret_cert, size_t *ret_cert_len)
+/* Read one certificate container, whole, in one GET DATA (transaction held by the caller).
+ * *ret is the DER certificate (malloc'd, inflated when CertInfo says gzip), NULL with
+ * VNP_OK for an empty slot. */
+static int read_container(struct vnp_card *card, uint32_t tag, uint8_t **ret, size_t *ret_len)
 {
-	uint8_t *buf = malloc(VNP_LE_MAX);
-	size_t n;
+	uint8_t *buf = malloc(VNP_LE_MAX), *val = NULL;
+	const uint8_t *der;
+	size_t n, len;
 	bool compressed;
 	int rv;
 
 	if (!buf)
 		return VNP_E_NOMEM;
+	*ret = NULL;
+	*ret_len = 0;
 	rv = get_data(card, tag, buf, VNP_LE_MAX, &n);
-	if (rv)
+	if (rv == VNP_E_NOT_FOUND) {
+		rv = VNP_OK; /* 6A82: the slot holds no certificate */
 		goto out;
-	rv = vnp_piv_parse_cert_container(buf, n, ret_cert, ret_cert_len, &compressed);
+	}
+	if (rv == VNP_OK)
+		rv = vnp_piv_parse_cert_container(buf, n, &der, &len, &compressed);
+	if (rv == VNP_E_NOT_FOUND) {
+		rv = VNP_OK; /* 53 00: deleted */
+		goto out;
+	}
 	if (rv)
 		goto out;
 	if (compressed) {
-		/* gzip (CertInfo bit 0): not inflated, zlib is not linked */
-		rv = VNP_E_NOT_SUPPORTED;
-		goto out;
+		rv = vnp_piv_inflate(der, len, PIV_CERT_MAX, &val, &len);
+	} else if (len > PIV_CERT_MAX) {
+		rv = VNP_E_RANGE;
+	} else {
+		val = malloc(len ? len : 1);
+		if (!val)
+			rv = VNP_E_NOMEM;
+		else
+			memcpy(val, der, len);
 	}
-	*ret_buf = buf;
-	buf = NULL;
+	if (rv)
+		goto out;
+	*ret = val;
+	*ret_len = len;
 out:
 	free(buf);
 	return rv;
 }
 
+/* Fill the slot's cache from the card unless it is known already. lenient: unusable
+ * contents (malformed, bomb) are logged and shown as an empty slot. */
+static int load_slot(struct vnp_card *card, struct piv_state *st, int idx, bool lenient)
+{
+	const struct piv_slot *s = &vnp_piv_slots[idx];
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int rv;
+
+	if (st->slot[idx].known)
+		return VNP_OK;
+	rv = read_container(card, s->tag, &der, &len);
+	if (lenient && (rv == VNP_E_MALFORMED || rv == VNP_E_RANGE)) {
+		vnp_warn("%s: PIV slot %02X: certificate skipped (%s)", card->io.who, s->key_ref,
+			 vnp_rv_text(rv));
+		rv = VNP_OK;
+	}
+	if (rv)
+		return rv;
+	free(st->slot[idx].cert);
+	st->slot[idx].cert = der;
+	st->slot[idx].cert_len = len;
+	st->slot[idx].known = true;
+	return VNP_OK;
+}
+
+/* Append the key object of slot idx when its public key is known: from a key this process
+ * generated, else the certificate, else the host-side public key of an earlier generation. */
+static void add_key(struct vnp_card *card, struct piv_state *st, int idx, struct vnp_dir *dir)
+{
+	const struct piv_slot *s = &vnp_piv_slots[idx];
+	const struct piv_slot_state *ss = &st->slot[idx];
+	struct vnp_obj *key = &dir->objs[dir->count];
+	int rv = VNP_E_NOT_FOUND;
+
+	memset(key, 0, sizeof(*key));
+	if (ss->has_gen) {
+		key->pub = ss->gen;
+		key->key_flags |= VNP_KEY_LOCAL;
+		rv = VNP_OK;
+	}
+	if (rv && ss->cert) {
+		rv = vnp_piv_cert_pubkey(ss->cert, ss->cert_len, &key->pub);
+		if (rv)
+			vnp_warn("%s: PIV slot %02X: no usable public key (%s)", card->io.who,
+				 s->key_ref, vnp_rv_text(rv));
+	}
+	if (rv && !ss->cert && vnp_piv_pubfile_load(card, st, s->key_ref, &key->pub) == VNP_OK) {
+		key->key_flags |= VNP_KEY_LOCAL;
+		rv = VNP_OK;
+	}
+	if (rv) {
+		memset(key, 0, sizeof(*key));
+		return;
+	}
+	key->kind = VNP_OBJ_KEY;
+	key->ref = s->key_ref;
+	key->id[0] = s->id;
+	key->id_len = 1;
+	snprintf(key->label, sizeof(key->label), "%s", s->key_label);
+	key->usage = s->usage;
+	if (VNP_ALG_IS_EC(key->pub.alg))
+		key->usage &= ~VNP_USAGE_DECRYPT;
+	key->key_flags |= s->key_flags;
+	dir->count++;
+}
+
 static int piv_read_dir(struct vnp_card *card, struct vnp_dir **ret)
 {
+	struct piv_state *st;
 	struct vnp_dir *dir = NULL;
 	bool began = false;
 	int rv;
 
 	if (!ret)
 		return VNP_E_ARGS;
+	st = vnp_piv_state(card);
 	dir = calloc(1, sizeof(*dir));
 	if (dir)
-		dir->objs = calloc(2 * (sizeof(slots) / sizeof(slots[0])), sizeof(*dir->objs));
-	if (!dir || !dir->objs) {
+		dir->objs = calloc(2 * PIV_N_SLOTS, sizeof(*dir->objs));
+	if (!st || !dir || !dir->objs) {
 		rv = VNP_E_NOMEM;
 		goto out;
 	}
@@ -265,52 +423,26 @@ static int piv_read_dir(struct vnp_card *card, struct vnp_dir **ret)
 	if (rv)
 		goto out;
 	began = true;
-	for (size_t i = 0; i < (sizeof(slots) / sizeof(slots[0])); i++) {
-		const struct slot *s = &slots[i];
-		struct vnp_obj *cert = &dir->objs[dir->count];
-		const uint8_t *der;
-		uint8_t *buf = NULL;
-		size_t len;
+	for (int i = 0; i < PIV_N_SLOTS; i++) {
+		const struct piv_slot *s = &vnp_piv_slots[i];
+		const struct piv_slot_state *ss = &st->slot[i];
 
-		rv = read_container(card, s->tag, &buf, &der, &len);
-		if (rv == VNP_E_NOT_FOUND || rv == VNP_E_NOT_SUPPORTED || rv == VNP_E_MALFORMED) {
-			if (rv != VNP_E_NOT_FOUND)
-				vnp_warn("%s: PIV slot %02X: certificate skipped (%s)", card->io.who,
-					 s->key_ref, vnp_rv_text(rv));
-			rv = VNP_OK;
-			continue;
-		}
+		rv = load_slot(card, st, i, true);
 		if (rv)
 			goto out;
-		cert->kind = VNP_OBJ_CERT;
-		cert->ref = s->key_ref;
-		cert->id[0] = s->key_ref;
-		cert->id_len = 1;
-		snprintf(cert->label, sizeof(cert->label), "%s", s->cert_label);
-		cert->length = len;
-		SHA256(der, len, cert->hash);
-		cert->has_hash = true;
-		dir->count++;
-		{
-			struct vnp_obj *key = &dir->objs[dir->count];
-			int krv = vnp_piv_cert_pubkey(der, len, &key->pub);
+		if (ss->cert) {
+			struct vnp_obj *cert = &dir->objs[dir->count++];
 
-			if (krv) {
-				vnp_warn("%s: PIV slot %02X: no usable public key (%s)",
-					 card->io.who, s->key_ref, vnp_rv_text(krv));
-				memset(key, 0, sizeof(*key));
-			} else {
-				key->kind = VNP_OBJ_KEY;
-				key->ref = s->key_ref;
-				key->id[0] = s->key_ref;
-				key->id_len = 1;
-				snprintf(key->label, sizeof(key->label), "%s", s->key_label);
-				key->usage = s->usage;
-				key->key_flags = s->key_flags;
-				dir->count++;
-			}
+			cert->kind = VNP_OBJ_CERT;
+			cert->ref = s->key_ref;
+			cert->id[0] = s->id;
+			cert->id_len = 1;
+			snprintf(cert->label, sizeof(cert->label), "%s", s->cert_label);
+			cert->length = ss->cert_len;
+			SHA256(ss->cert, ss->cert_len, cert->hash);
+			cert->has_hash = true;
 		}
-		free(buf);
+		add_key(card, st, i, dir);
 	}
 	*ret = dir;
 	dir = NULL;
@@ -321,37 +453,43 @@ out:
 	return rv;
 }
 
+/* The certificate from the card session's cache (read_dir read it); the card only when the
+ * cache was dropped (a reset or a new SELECT). */
 static int piv_read_object(struct vnp_card *card, const struct vnp_obj *obj, uint8_t **ret,
 			   size_t *ret_len)
 {
-	const struct slot *s;
-	const uint8_t *der;
-	uint8_t *buf = NULL, *val;
-	size_t len;
-	int rv;
+	struct piv_state *st;
+	const struct piv_slot_state *ss;
+	uint8_t *val;
+	int idx, rv;
 
 	if (!obj || !ret || !ret_len || obj->kind != VNP_OBJ_CERT)
 		return VNP_E_ARGS;
-	s = slot_of(obj->ref);
-	if (!s)
+	if (!slot_of(obj->ref))
 		return VNP_E_NOT_FOUND;
-	rv = vnp_card_begin(card);
-	if (rv)
-		return rv;
-	rv = read_container(card, s->tag, &buf, &der, &len);
-	vnp_card_end(card);
-	if (rv)
-		return rv;
-	val = malloc(len);
-	if (!val) {
-		rv = VNP_E_NOMEM;
-	} else {
-		memcpy(val, der, len);
-		*ret = val;
-		*ret_len = len;
+	idx = vnp_piv_slot_index(obj->ref);
+	st = vnp_piv_state(card);
+	if (!st)
+		return VNP_E_NOMEM;
+	ss = &st->slot[idx];
+	if (!ss->known) {
+		rv = vnp_card_begin(card);
+		if (rv)
+			return rv;
+		rv = load_slot(card, st, idx, false);
+		vnp_card_end(card);
+		if (rv)
+			return rv;
 	}
-	free(buf);
-	return rv;
+	if (!ss->cert)
+		return VNP_E_NOT_FOUND;
+	val = malloc(ss->cert_len ? ss->cert_len : 1);
+	if (!val)
+		return VNP_E_NOMEM;
+	memcpy(val, ss->cert, ss->cert_len);
+	*ret = val;
+	*ret_len = ss->cert_len;
+	return VNP_OK;
 }
 
 static int piv_pin_status(struct vnp_card *card, unsigned pin_ref, struct vnp_pin_info *ret)
@@ -457,16 +595,15 @@ static int piv_change_pin(struct vnp_card *card, unsigned pin_ref, const uint8_t
 			ret_tries_left);
 }
 
-/* The unblock "response" of the token model is the PIV PUK (6..8 bytes). */
+/* The unblock "response" of the token model is the PIV PUK (6..8 bytes, padded with FF):
+ * RESET RETRY COUNTER 00 2C 00 80 { PUK || new PIN }. */
 static int piv_unblock(struct vnp_card *card, const uint8_t *response, size_t response_len,
 		       const uint8_t *new_pin, size_t new_len, int *ret_tries_left)
 {
-	int rv = two_pins(card, INS_RESET_RETRY, response, response_len, new_pin, new_len,
-			  ret_tries_left);
-
-	if (rv == VNP_E_PIN_LOCKED)
-		rv = VNP_E_TERMINATED; /* PUK blocked: only the card administrator can help */
-	return rv;
+	/* VNP_E_PIN_LOCKED (6983, 63C0): the PUK is blocked; only a card administrator with
+	 * the management key can help (card.h: the VNP_SO_PUK contract) */
+	return two_pins(card, INS_RESET_RETRY, response, response_len, new_pin, new_len,
+			ret_tries_left);
 }
 
 static size_t key_bytes(enum vnp_key_alg alg)
@@ -577,7 +714,7 @@ out:
 const struct vnp_card_driver vnp_driver_piv = {
 	.name = "piv",
 	.probe = piv_probe,
-	.release = vnp_card_free_drv_data,
+	.release = piv_release,
 	.read_dir = piv_read_dir,
 	.read_object = piv_read_object,
 	.pin_status = piv_pin_status,
@@ -586,4 +723,7 @@ const struct vnp_card_driver vnp_driver_piv = {
 	.change_pin = piv_change_pin,
 	.sign = piv_sign,
 	.unblock = piv_unblock,
+	.generate_key = vnp_piv_generate_key,
+	.write_object = vnp_piv_write_object,
+	.delete_object = vnp_piv_delete_object,
 };

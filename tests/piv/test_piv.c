@@ -40,9 +40,9 @@ static void finish(void)
 static void test_probe(void **state)
 {
 	static const struct th_step steps[] = {
-		{ SELECT, APT " 90 00" },        { GET_CHUID, CHUID " 90 00" },
-		{ GET_DISCOVERY, DISCOVERY " 90 00" }, { GET_CCC, "6A 82" },
-		{ VERIFY_EMPTY, "63 C3" },       { NULL },
+		{ SELECT, APT " 90 00" },
+		{ GET_CHUID, CHUID " 90 00" },
+		{ NULL },
 	};
 	struct vnp_token_info info;
 
@@ -59,9 +59,12 @@ static void test_probe(void **state)
 					    vnp_alg_bit(VNP_ALG_EC_P384));
 	assert_int_equal(info.pin_min, 6);
 	assert_int_equal(info.pin_max, 8);
-	assert_int_equal(info.user_pin.tries_left, 3);
+	assert_int_equal(info.user_pin.tries_left, -1); /* not read: no VERIFY in the probe */
 	assert_false(info.user_pin.verified);
 	assert_int_equal(info.so_pin.tries_left, -1);
+	assert_int_equal(info.so_kind, VNP_SO_PUK);
+	assert_int_equal(info.puk_min, 6);
+	assert_int_equal(info.puk_max, 8);
 	assert_int_equal(rd.begins, 1);
 	finish();
 }
@@ -80,14 +83,8 @@ static void test_probe_errors(void **state)
 		/* CHUID whose inner TLV lies */
 		{ { { SELECT, APT " 90 00" }, { GET_CHUID, "53 04 34 10 A0 A1 90 00" }, { NULL } },
 		  VNP_E_MALFORMED },
-		/* empty SELECT answer, no CHUID, discovery and CCC absent, PIN already verified */
-		{ { { SELECT, "90 00" },
-		    { GET_CHUID, "6A 82" },
-		    { GET_DISCOVERY, "6A 82" },
-		    { GET_CCC, "6A 82" },
-		    { VERIFY_EMPTY, "90 00" },
-		    { NULL } },
-		  VNP_OK },
+		/* empty SELECT answer, no CHUID */
+		{ { { SELECT, "90 00" }, { GET_CHUID, "6A 82" }, { NULL } }, VNP_OK },
 	};
 
 	(void)state;
@@ -98,7 +95,6 @@ static void test_probe_errors(void **state)
 		assert_int_equal(vnp_driver_piv.probe(&card, &info), cases[i].rv);
 		if (cases[i].rv == VNP_OK) {
 			assert_int_equal(info.serial_len, 0);
-			assert_true(info.user_pin.verified);
 			assert_string_equal(info.label, "PIV Card");
 		}
 		finish();
@@ -189,13 +185,13 @@ static void test_read_dir(void **state)
 	o = &dir->objs[0];
 	assert_int_equal(o->kind, VNP_OBJ_CERT);
 	assert_int_equal(o->ref, 0x9A);
-	th_assert_hex(o->id, o->id_len, "9A");
+	th_assert_hex(o->id, o->id_len, "01"); /* OpenSC's CKA_ID for 9A */
 	assert_int_equal(o->length, CERT_RSA_LEN);
 	assert_true(o->has_hash);
 	o = &dir->objs[1];
 	assert_int_equal(o->kind, VNP_OBJ_KEY);
 	assert_int_equal(o->id_len, 1);
-	assert_int_equal(o->id[0], 0x9A);
+	assert_int_equal(o->id[0], 0x01);
 	assert_int_equal(o->pub.alg, VNP_ALG_RSA2048);
 	assert_int_equal(o->pub.modulus_len, 256);
 	th_assert_hex(o->pub.modulus, o->pub.modulus_len, RSA_MODULUS_FIRST);
@@ -213,6 +209,25 @@ static void test_read_dir(void **state)
 	assert_int_equal(o->pub.ec_point[0], 0x04);
 	assert_int_equal(o->key_flags, VNP_KEY_ALWAYS_AUTH);
 	assert_int_equal(o->usage, VNP_USAGE_SIGN);
+	assert_int_equal(o->id[0], 0x02);
+	/* each object was read once, whole: the values and a second enumeration come from the
+	 * card session's cache, with no APDU (the transcript is spent) */
+	{
+		struct vnp_dir *again = NULL;
+		uint8_t *val = NULL, *want;
+		size_t len = 0, wlen;
+
+		assert_int_equal(vnp_driver_piv.read_object(&card, &dir->objs[0], &val, &len),
+				 VNP_OK);
+		want = th_hex_alloc(CERT_RSA, &wlen);
+		assert_int_equal(len, wlen);
+		assert_memory_equal(val, want, wlen);
+		free(want);
+		free(val);
+		assert_int_equal(vnp_driver_piv.read_dir(&card, &again), VNP_OK);
+		assert_int_equal(again->count, 4);
+		vnp_dir_free(again);
+	}
 	vnp_dir_free(dir);
 	finish();
 }
@@ -274,8 +289,9 @@ static void test_read_object_errors(void **state)
 		int rv;
 	} cases[] = {
 		{ "6A 82", VNP_E_NOT_FOUND },
+		{ "53 00 90 00", VNP_E_NOT_FOUND },
 		{ "69 82", VNP_E_SECURITY_STATUS },
-		{ "53 0A 70 03 30 01 00 71 01 01 FE 00 90 00", VNP_E_NOT_SUPPORTED }, /* gzip */
+		{ "53 0A 70 03 30 01 00 71 01 01 FE 00 90 00", VNP_E_MALFORMED }, /* bad gzip */
 		{ "53 82 10 00 70 01 90 00", VNP_E_MALFORMED },
 		{ "90 00", VNP_E_MALFORMED },
 	};
@@ -364,7 +380,7 @@ static void test_pin_change_unblock(void **state)
 			 VNP_OK);
 	assert_int_equal(vnp_driver_piv.unblock(&card, (const uint8_t *)"AAAAAAAA", 8,
 						(const uint8_t *)"1234567", 7, &tries),
-			 VNP_E_TERMINATED);
+			 VNP_E_PIN_LOCKED); /* the PUK is blocked */
 	assert_int_equal(tries, 0);
 	assert_int_equal(vnp_driver_piv.pin_status(&card, VNP_PIN_USER, &pi), VNP_OK);
 	assert_true(pi.verified);
