@@ -37,11 +37,18 @@ struct vnp_cache {
 };
 
 /* Drivers whose applet moves a change counter, carried in the SELECT answer, on every write:
- * (serial, counter) names the content. A driver without one (PIV: no counter; its content
- * check is not written yet) is never cached. */
+ * (serial, counter) names the content (vntoken). PIV has no counter and no command that
+ * vouches for the certificates in one APDU: its driver gives a hash of the CHUID instead, which
+ * SP 800-73-4 does not make change when a certificate is renewed. PIV cards are therefore
+ * cached only when the configuration says the issuer rewrites the CHUID with every
+ * certificate (`cache.piv = chuid`); otherwise every start reads them. */
 static bool cacheable(const char *drv_name)
 {
-	return drv_name && !strcmp(drv_name, "vntoken");
+	if (!drv_name)
+		return false;
+	if (!strcmp(drv_name, "vntoken"))
+		return true;
+	return !strcmp(drv_name, "piv") && vnp_lib.cfg.cache_piv_chuid;
 }
 
 static const char *cache_dir(void)
@@ -248,7 +255,8 @@ void vnp_cache_store(const struct vnp_token *tok)
 	w_bytes(&w, drv, strlen(drv));
 	w_bytes(&w, tok->info.serial, tok->info.serial_len);
 	w_bytes(&w, tok->info.label, strlen(tok->info.label));
-	w_u32(&w, tok->dir_counter);
+	/* PIV: the directory has no counter; the key is the CHUID hash of the SELECT time */
+	w_u32(&w, strcmp(drv, "piv") ? tok->dir_counter : tok->info.counter);
 	w_u32(&w, flags);
 	w_u32(&w, n);
 	for (size_t i = 0; i < tok->n_objs; i++) {

@@ -443,6 +443,58 @@ static void test_off(void)
 	ok(r.rv == CKR_OK && r.apdus >= 3, "cache = off: every start reads the card");
 }
 
+/* A virtual PIV card with two certificates: not cached by default (no change counter; the
+ * CHUID does not move with a renewal), cached by its CHUID with `cache.piv = chuid`. */
+static void test_piv(void)
+{
+	char state[400], conf[400], cmd[1200], file[500];
+	const char *bin = getenv("VNPKI_VTOKEN_BIN"), *plugin = getenv("VNPKI_VTOKEN_PLUGIN");
+	struct enum_result cold, warm;
+	FILE *fp;
+
+	snprintf(state, sizeof(state), "%s-piv.state", cache_dir);
+	snprintf(conf, sizeof(conf), "%s-piv.conf", cache_dir);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' init --state '%s' --serial 5654000000000072 --label piv --pin " PIN
+		 " --profile piv --piv-key 9a:rsa2048 --piv-key 9e:p256 >/dev/null 2>&1",
+		 bin, state);
+	if (system(cmd) != 0) {
+		printf("# no virtual PIV card (vnpki-vtoken init --profile piv): PIV cases not run\n");
+		return;
+	}
+	fp = fopen(conf, "w");
+	if (!fp)
+		return;
+	fprintf(fp, "readers = vtoken\nvtoken.state = %s\nvtoken.plugin = %s\n", state, plugin);
+	fclose(fp);
+	setenv("VNPKI_CONF", conf, 1);
+	enumerate(&cold);
+	enumerate(&warm);
+	ok(cold.rv == CKR_OK && cold.certs == 2 && warm.rv == CKR_OK && warm.certs == 2,
+	   "PIV: two certificates, twice");
+	ok(warm.apdus == cold.apdus && cold.apdus >= 4,
+	   "PIV, default: every start reads the card (%llu, then %llu APDUs)",
+	   (unsigned long long)cold.apdus, (unsigned long long)warm.apdus);
+	snprintf(cmd, sizeof(cmd), "ls '%s' | grep -q '^piv-'", cache_dir);
+	ok(system(cmd) != 0, "PIV, default: no cache file");
+	(void)file;
+	fp = fopen(conf, "a");
+	if (fp) {
+		fputs("cache.piv = chuid\n", fp);
+		fclose(fp);
+	}
+	enumerate(&cold);
+	enumerate(&warm);
+	/* SELECT + CHUID; today also the vntoken SELECT that detection tries first and the
+	 * PIN status VERIFY of C_GetTokenInfo (PIV's SELECT does not tell the counter) */
+	ok(warm.rv == CKR_OK && warm.certs == 2 && warm.apdus <= 4 && warm.apdus < cold.apdus,
+	   "PIV, cache.piv = chuid: no certificate read at a warm start (%llu APDUs, cold %llu)",
+	   (unsigned long long)warm.apdus, (unsigned long long)cold.apdus);
+	ok(warm.value_len == cold.value_len && !memcmp(warm.value, cold.value, cold.value_len),
+	   "PIV, cache.piv = chuid: the same certificate");
+	setenv("VNPKI_CONF", conf_path, 1);
+}
+
 int main(void)
 {
 	void *mod;
@@ -461,6 +513,7 @@ int main(void)
 	test_corrupt();
 	test_unsafe_dir();
 	test_private_data();
+	test_piv();
 	test_off();
 	return h_finish(mod);
 }
