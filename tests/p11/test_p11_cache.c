@@ -242,6 +242,35 @@ static int setup_token(void)
 	return 0;
 }
 
+/* A warm start (directory from the cache), then an ECDSA signature with key 01. */
+static CK_RV sign_warm(void)
+{
+	CK_SESSION_HANDLE h;
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof(cls) },
+			     { CKA_ID, (void *)key_id, sizeof(key_id) } };
+	CK_OBJECT_HANDLE key;
+	CK_ULONG n = 0;
+	CK_MECHANISM m = { CKM_ECDSA_SHA256, NULL, 0 };
+	CK_BYTE sig[128];
+	CK_ULONG sig_len = sizeof(sig);
+	CK_RV rv = start_rw(&h);
+
+	if (rv == CKR_OK)
+		rv = f->C_FindObjectsInit(h, t, 2);
+	if (rv == CKR_OK)
+		rv = f->C_FindObjects(h, &key, 1, &n);
+	f->C_FindObjectsFinal(h);
+	if (rv == CKR_OK && n != 1)
+		rv = CKR_KEY_HANDLE_INVALID;
+	if (rv == CKR_OK)
+		rv = f->C_SignInit(h, &m, key);
+	if (rv == CKR_OK)
+		rv = f->C_Sign(h, (CK_BYTE_PTR) "data", 4, sig, &sig_len);
+	f->C_Finalize(NULL);
+	return rv;
+}
+
 static void test_cold_warm(void)
 {
 	struct enum_result cold, warm;
@@ -276,6 +305,7 @@ static void test_cold_warm(void)
 	   (unsigned long long)warm.apdus);
 	ok(warm.value_len == der_len && !memcmp(warm.value, der, der_len),
 	   "warm: the same certificate value");
+	ok(sign_warm() == CKR_OK, "after a warm start the cached key signs");
 }
 
 static void test_renewal(void)
