@@ -73,6 +73,7 @@ enum vnp_obj_kind {
 
 #define VNP_KEY_ALWAYS_AUTH 0x01u /* a VERIFY is needed before each private-key operation */
 #define VNP_KEY_LOCAL 0x02u       /* generated on the card */
+#define VNP_KEY_FIXED 0x04u       /* the card cannot delete it (PIV): CKA_DESTROYABLE false */
 
 struct vnp_obj {
 	enum vnp_obj_kind kind;

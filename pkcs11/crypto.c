@@ -353,16 +353,18 @@ out:
 CK_RV vnp_C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULONG ulSeedLen)
 {
 	struct vnp_session *s;
+	struct vnp_token *tok = NULL;
 	CK_RV rv;
 
 	rv = vnp_enter();
 	if (rv != CKR_OK)
 		goto out;
-	rv = vnp_session_get_locked(hSession, &s, NULL, NULL);
+	rv = vnp_session_get_locked(hSession, &s, NULL, &tok);
 	if (rv == CKR_OK && !pSeed && ulSeedLen)
 		rv = CKR_ARGUMENTS_BAD;
-	if (rv == CKR_OK)
-		rv = CKR_RANDOM_SEED_NOT_SUPPORTED;
+	if (rv == CKR_OK) /* a token without a generator (PIV) says so here too */
+		rv = tok && !tok->card.drv->get_random ? CKR_RANDOM_NO_RNG
+						       : CKR_RANDOM_SEED_NOT_SUPPORTED;
 	vnp_leave(rv);
 out:
 	vnp_trace("C_SeedRandom", rv, "hSession=%lu", (unsigned long)hSession);

@@ -224,7 +224,9 @@ static CK_RV attr_common(const struct vnp_p11_obj *o, CK_ATTRIBUTE_TYPE type, st
 	case CKA_PRIVATE: return av_bool(v, obj_private(o));
 	case CKA_MODIFIABLE: return av_bool(v, false);
 	case CKA_COPYABLE: return av_bool(v, false);
-	case CKA_DESTROYABLE: return av_bool(v, o->cls != CKO_PUBLIC_KEY);
+	case CKA_DESTROYABLE:
+		return av_bool(v, o->cls != CKO_PUBLIC_KEY && !(o->cls == CKO_PRIVATE_KEY &&
+								(o->meta.key_flags & VNP_KEY_FIXED)));
 	case CKA_LABEL: return av_bytes(v, o->meta.label, strlen(o->meta.label));
 	default: return CKR_ATTRIBUTE_TYPE_INVALID;
 	}

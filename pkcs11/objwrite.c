@@ -265,6 +265,8 @@ static CK_RV destroy_locked(struct vnp_token *tok, struct vnp_p11_obj *o)
 
 	if (o->cls == CKO_PUBLIC_KEY)
 		return CKR_ACTION_PROHIBITED;
+	if (o->cls == CKO_PRIVATE_KEY && (o->meta.key_flags & VNP_KEY_FIXED))
+		return CKR_ACTION_PROHIBITED; /* CKA_DESTROYABLE false: e.g. a PIV key */
 	if (!tok->card.drv->delete_object)
 		return CKR_FUNCTION_NOT_SUPPORTED;
 	vnp_token_io_begin(tok);

@@ -33,6 +33,9 @@ static const uint8_t piv_aid[] = { 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00,
 #define PIV_PUK_REF 0x81
 #define PIV_PIN_LEN 8    /* PIN and PUK are padded with FF to 8 bytes */
 #define PIV_PIN_MIN 6
+/* SP 800-73-4 gives no way to read the PIN retry maximum: assume the usual issuance value
+ * (CKF_USER_PIN_COUNT_LOW below it), or more when the card shows more tries left. */
+#define PIV_PIN_TRIES 3
 
 #define SW_PIN_BLOCKED 0x6983
 #define SMALL_RESP 1024
@@ -183,6 +186,7 @@ static int pin_status_locked(struct vnp_card *card, struct vnp_pin_info *ret)
 
 	memset(&info, 0, sizeof(info));
 	info.tries_left = -1;
+	info.max_tries = PIV_PIN_TRIES;
 	apdu_init(&a, INS_VERIFY, 0x00, PIV_PIN_REF);
 	rv = run(card, &a);
 	if (rv == VNP_OK)
@@ -191,6 +195,8 @@ static int pin_status_locked(struct vnp_card *card, struct vnp_pin_info *ret)
 		info.tries_left = tries_from_sw(a.sw);
 	else if (rv != VNP_E_NOT_SUPPORTED && rv != VNP_E_INVALID_DATA && rv != VNP_E_CARD)
 		return rv;
+	if (info.tries_left > PIV_PIN_TRIES)
+		info.max_tries = (unsigned)info.tries_left;
 	*ret = info;
 	return VNP_OK;
 }
@@ -257,6 +263,7 @@ static int piv_probe(struct vnp_card *card, struct vnp_token_info *ret_info)
 	info.pin_min = PIV_PIN_MIN;
 	info.pin_max = PIV_PIN_LEN;
 	info.user_pin.tries_left = -1; /* not read here: VERIFY without data when asked */
+	info.user_pin.max_tries = PIV_PIN_TRIES;
 	info.so_kind = VNP_SO_PUK;
 	info.puk_min = PIV_PIN_MIN;
 	info.puk_max = PIV_PIN_LEN;
@@ -284,6 +291,12 @@ static int piv_probe(struct vnp_card *card, struct vnp_token_info *ret_info)
 	}
 	if (rv)
 		goto out;
+	if (info.serial_len == 16) {
+		/* CK_TOKEN_INFO shows 16 hex digits: the GUID's last 8 bytes (RFC 4122 clock
+		 * sequence and node, where issuers put the card number) */
+		memmove(info.serial, info.serial + 8, 8);
+		info.serial_len = 8;
+	}
 	memcpy(st->serial, info.serial, info.serial_len);
 	st->serial_len = info.serial_len;
 	if (ret_info)
@@ -406,7 +419,7 @@ static void add_key(struct vnp_card *card, struct piv_state *st, int idx, struct
 	key->usage = s->usage;
 	if (VNP_ALG_IS_EC(key->pub.alg))
 		key->usage &= ~VNP_USAGE_DECRYPT;
-	key->key_flags |= s->key_flags;
+	key->key_flags |= s->key_flags | VNP_KEY_FIXED; /* no PIV command deletes a key */
 	dir->count++;
 }
 

@@ -173,6 +173,23 @@ static int slot_of_id(const uint8_t *id, size_t len)
 	return len == 1 ? vnp_piv_slot_index(id[0]) : -1;
 }
 
+/* The first slot (9A, 9C, 9D, 9E) that shows no key: no certificate (as read by the last
+ * enumeration), no key generated here, no host copy of a public key. -1 when none. */
+static int free_slot(struct vnp_card *card, const struct piv_state *st)
+{
+	struct vnp_pubkey pub;
+
+	for (int i = 0; i < PIV_N_SLOTS; i++) {
+		const struct piv_slot_state *ss = &st->slot[i];
+
+		if (!ss->known || ss->cert || ss->has_gen ||
+		    vnp_piv_pubfile_load(card, st, vnp_piv_slots[i].key_ref, &pub) == VNP_OK)
+			continue;
+		return i;
+	}
+	return -1;
+}
+
 int vnp_piv_generate_key(struct vnp_card *card, const struct vnp_keygen *req,
 			 struct vnp_obj *ret)
 {
@@ -189,21 +206,28 @@ int vnp_piv_generate_key(struct vnp_card *card, const struct vnp_keygen *req,
 	rv = mgmt_key(card, &key, &alg);
 	if (rv)
 		return rv;
-	idx = slot_of_id(req->id, req->id_len);
-	if (idx < 0) {
-		vnp_warn("%s: PIV: a key's CKA_ID must name a slot: 9A, 9C, 9D, 9E (or 01..04)",
-			 card->io.who);
-		return VNP_E_INVALID_DATA;
-	}
-	s = &vnp_piv_slots[idx];
 	if (!vnp_piv_alg_id(req->alg))
 		return VNP_E_NOT_SUPPORTED;
 	st = vnp_piv_state(card);
-	resp = malloc(VNP_LE_MAX);
-	if (!st || !resp) {
-		free(resp);
+	if (!st)
 		return VNP_E_NOMEM;
+	idx = slot_of_id(req->id, req->id_len);
+	if (idx < 0 && req->id_len == 1 && req->id[0] >= 0x80) {
+		vnp_warn("%s: PIV: CKA_ID %02X names no key slot: 9A, 9C, 9D, 9E (or 01..04)",
+			 card->io.who, req->id[0]);
+		return VNP_E_INVALID_DATA;
 	}
+	if (idx < 0)
+		idx = free_slot(card, st); /* any other CKA_ID: the first slot without a key */
+	if (idx < 0) {
+		vnp_warn("%s: PIV: the four key slots hold keys; name one with CKA_ID to replace "
+			 "its key", card->io.who);
+		return VNP_E_CARD_FULL;
+	}
+	s = &vnp_piv_slots[idx];
+	resp = malloc(VNP_LE_MAX);
+	if (!resp)
+		return VNP_E_NOMEM;
 	rv = vnp_card_begin(card);
 	if (rv)
 		goto out_free;
@@ -238,7 +262,7 @@ int vnp_piv_generate_key(struct vnp_card *card, const struct vnp_keygen *req,
 	ret->id_len = 1;
 	snprintf(ret->label, sizeof(ret->label), "%s", s->key_label);
 	ret->usage = s->usage & (VNP_ALG_IS_EC(pub.alg) ? ~VNP_USAGE_DECRYPT : ~0u);
-	ret->key_flags = s->key_flags | VNP_KEY_LOCAL;
+	ret->key_flags = s->key_flags | VNP_KEY_LOCAL | VNP_KEY_FIXED;
 	ret->pub = pub;
 out:
 	vnp_card_end(card);
@@ -302,13 +326,18 @@ int vnp_piv_write_object(struct vnp_card *card, const struct vnp_obj *meta,
 	memset(&cpub, 0, sizeof(cpub));
 	if (vnp_piv_cert_pubkey(value, len, &cpub) != VNP_OK)
 		memset(&cpub, 0, sizeof(cpub));
-	if (meta->id_len) {
-		idx = slot_of_id(meta->id, meta->id_len);
-	} else {
-		/* no CKA_ID: the slot whose key the certificate is for */
-		for (int i = 0; i < PIV_N_SLOTS && idx < 0; i++)
-			if (st->slot[i].has_gen && pub_equal(&st->slot[i].gen, &cpub))
-				idx = i;
+	idx = slot_of_id(meta->id, meta->id_len);
+	/* a CKA_ID that names no slot: the slot whose key the certificate is for */
+	for (int i = 0; i < PIV_N_SLOTS && idx < 0 && cpub.alg; i++) {
+		const struct piv_slot_state *ss = &st->slot[i];
+		struct vnp_pubkey k;
+
+		if ((ss->has_gen && pub_equal(&ss->gen, &cpub)) ||
+		    (ss->cert && vnp_piv_cert_pubkey(ss->cert, ss->cert_len, &k) == VNP_OK &&
+		     pub_equal(&k, &cpub)) ||
+		    (vnp_piv_pubfile_load(card, st, vnp_piv_slots[i].key_ref, &k) == VNP_OK &&
+		     pub_equal(&k, &cpub)))
+			idx = i;
 	}
 	if (idx < 0) {
 		vnp_warn("%s: PIV: a certificate's CKA_ID must name a slot: 9A, 9C, 9D, 9E "

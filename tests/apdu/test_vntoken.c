@@ -122,8 +122,15 @@ static void test_probe_recovery_state(void **state)
 
 static void test_detect_unknown_card(void **state)
 {
+#define SELECT_PIV "00 A4 04 00 0B A0 00 00 03 08 00 00 10 00 01 00 00"
 	static const struct th_step steps[] = { { SELECT, "6A 82" }, { NULL } };
-	static const struct th_step steps2[] = { { SELECT, "6E 00" }, { NULL } };
+	/* detection tries vntoken, then PIV */
+	static const struct th_step steps_detect[] = { { SELECT, "6A 82" },
+						       { SELECT_PIV, "6A 82" },
+						       { NULL } };
+	static const struct th_step steps2[] = { { SELECT, "6E 00" },
+						 { SELECT_PIV, "6E 00" },
+						 { NULL } };
 	static const struct th_step steps3[] = { { SELECT, NULL, VNP_E_NO_CARD }, { NULL } };
 	struct vnp_token_info info;
 
@@ -131,7 +138,7 @@ static void test_detect_unknown_card(void **state)
 	start(steps, false);
 	assert_int_equal(vnp_driver_vntoken.probe(&card, &info), VNP_E_NOT_FOUND);
 	finish();
-	start(steps, false);
+	start(steps_detect, false);
 	assert_int_equal(vnp_card_detect(&card, &info), VNP_E_NOT_SUPPORTED);
 	assert_null(card.drv);
 	finish();

@@ -120,6 +120,16 @@ new_token() {
 		fail "vnpki-vtoken init $name: $(cat "$W/init-$name.log")"
 }
 
+# profile_conf: the profile's own lines of vnpki.conf. PIV: the virtual card's default
+# management key (key generation and certificate writes need it) and a cache directory
+# of the test's own (the host copy of generated PIV public keys goes there).
+profile_conf() {
+	if [ "$PROFILE" = piv ]; then
+		echo "cache.dir = $W/cache"
+		echo "piv.management_key = 010203040506070801020304050607080102030405060708"
+	fi
+}
+
 # use_inprocess STATE...: point the module at these virtual tokens, in-process.
 use_inprocess() {
 	local s
@@ -127,13 +137,17 @@ use_inprocess() {
 		echo "readers = vtoken"
 		echo "vtoken.plugin = $PLUGIN"
 		for s in "$@"; do echo "vtoken.state = $s"; done
+		profile_conf
 	} >"$W/vnpki.conf"
 	export VNPKI_CONF="$W/vnpki.conf"
 }
 
 # use_pcsc: point the module at pcscd only.
 use_pcsc() {
-	echo "readers = pcsc" >"$W/vnpki.conf"
+	{
+		echo "readers = pcsc"
+		profile_conf
+	} >"$W/vnpki.conf"
 	export VNPKI_CONF="$W/vnpki.conf"
 }
 

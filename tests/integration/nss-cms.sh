@@ -57,6 +57,29 @@ step "RSA certificate written to the token" p11 --login --pin "$PIN" \
 step "EC certificate written to the token" p11 --login --pin "$PIN" \
 	--write-object "$W/ec.crt" --type cert --id 02 --label "$ec_label"
 
+# A token that keeps no labels of its own (a PIV card: its application names the token and
+# its slots name the certificates) shows its own: NSS nicknames are made of what the module
+# reports.
+step "the token's label" p11 -T
+tok_label=$(sed -n 's/^ *token label *: *//p' "$W/step.out" | head -n 1)
+step "the certificates' labels" p11 -O --type cert
+# cert_label ID: the label of the certificate with that CKA_ID
+cert_label() {
+	awk -v id="$1" '/^ *label:/ { sub(/^ *label: */, ""); l = $0 } /^ *ID:/ && $2 == id { print l; exit }' "$W/step.out"
+}
+rsa_key_label=$rsa_label
+ec_key_label=$ec_label
+if [ "$tok_label" != "$label" ]; then
+	label=$tok_label
+	rsa_label=$(cert_label 01)
+	ec_label=$(cert_label 02)
+	[ -n "$rsa_label" ] && [ -n "$ec_label" ] || fail "certificates not listed: $(cat "$W/step.out")"
+	step "the private keys' labels" p11 --login --pin "$PIN" -O --type privkey
+	rsa_key_label=$(cert_label 01)
+	ec_key_label=$(cert_label 02)
+	say "the token keeps no labels: token \"$label\", certificates \"$rsa_label\", \"$ec_label\", keys \"$rsa_key_label\", \"$ec_key_label\""
+fi
+
 db="$W/nssdb"
 mkdir -p "$db"
 step "NSS database created" client certutil -N -d "sql:$db" --empty-password
@@ -71,8 +94,8 @@ step "certutil -L -h all lists the token's certificates as user certificates" cl
 grep -q "^$label:$rsa_label *u,u,u" "$W/step.out" || fail "RSA certificate missing: $(cat "$W/step.out")"
 grep -q "^$label:$ec_label *u,u,u" "$W/step.out" || fail "EC certificate missing: $(cat "$W/step.out")"
 step "certutil -K lists the token's private keys" client certutil -K -d "sql:$db" -h "$label" -f <(echo "$PIN")
-grep -q "rsa .*$rsa_label" "$W/step.out" || fail "RSA private key not listed: $(cat "$W/step.out")"
-grep -q "ec .*$ec_label" "$W/step.out" || fail "EC private key not listed: $(cat "$W/step.out")"
+grep -q "rsa .*$rsa_key_label" "$W/step.out" || fail "RSA private key not listed: $(cat "$W/step.out")"
+grep -q "ec .*$ec_key_label" "$W/step.out" || fail "EC private key not listed: $(cat "$W/step.out")"
 
 printf 'Quyết định số 42/QĐ-STP ngày 21/11/2025\n' >"$W/data"
 head -c 3000 /dev/urandom | base64 >>"$W/data"

@@ -50,8 +50,8 @@ static void test_probe(void **state)
 	th_card_init(&card, &rd, steps, false);
 	assert_int_equal(vnp_driver_piv.probe(&card, &info), VNP_OK);
 	assert_int_equal(info.type, VNP_DEVICE_PIV);
-	assert_int_equal(info.serial_len, 16);
-	th_assert_hex(info.serial, info.serial_len, "{16:A0+}");
+	assert_int_equal(info.serial_len, 8);
+	th_assert_hex(info.serial, info.serial_len, "{8:A8+}"); /* the GUID's last 8 bytes */
 	assert_string_equal(info.label, "Test PIV");
 	assert_int_equal(info.version_major, 1);
 	assert_int_equal(info.version_minor, 0);
@@ -196,7 +196,7 @@ static void test_read_dir(void **state)
 	assert_int_equal(o->pub.modulus_len, 256);
 	th_assert_hex(o->pub.modulus, o->pub.modulus_len, RSA_MODULUS_FIRST);
 	th_assert_hex(o->pub.exponent, o->pub.exponent_len, "01 00 01");
-	assert_int_equal(o->key_flags, 0);
+	assert_int_equal(o->key_flags, VNP_KEY_FIXED); /* no PIV command deletes a key */
 	o = &dir->objs[2];
 	assert_int_equal(o->kind, VNP_OBJ_CERT);
 	assert_int_equal(o->ref, 0x9C);
@@ -207,7 +207,7 @@ static void test_read_dir(void **state)
 	assert_int_equal(o->pub.alg, VNP_ALG_EC_P256);
 	assert_int_equal(o->pub.ec_point_len, 65);
 	assert_int_equal(o->pub.ec_point[0], 0x04);
-	assert_int_equal(o->key_flags, VNP_KEY_ALWAYS_AUTH);
+	assert_int_equal(o->key_flags, VNP_KEY_ALWAYS_AUTH | VNP_KEY_FIXED);
 	assert_int_equal(o->usage, VNP_USAGE_SIGN);
 	assert_int_equal(o->id[0], 0x02);
 	/* each object was read once, whole: the values and a second enumeration come from the
@@ -384,6 +384,7 @@ static void test_pin_change_unblock(void **state)
 	assert_int_equal(tries, 0);
 	assert_int_equal(vnp_driver_piv.pin_status(&card, VNP_PIN_USER, &pi), VNP_OK);
 	assert_true(pi.verified);
+	assert_int_equal(pi.max_tries, 3); /* assumed: PIV cannot tell the maximum */
 	assert_int_equal(vnp_driver_piv.logout(&card, VNP_PIN_USER), VNP_OK);
 	assert_int_equal(vnp_driver_piv.pin_status(&card, VNP_PIN_SO, &pi), VNP_OK);
 	assert_int_equal(pi.tries_left, -1);

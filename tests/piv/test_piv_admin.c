@@ -371,8 +371,8 @@ static void test_keygen_and_cert(void **state)
 
 		th_card_init(&card, &rd, none, true);
 		card.cfg = cfg;
-		req.id[0] = 0x05;
-		assert_int_equal(vnp_driver_piv.generate_key(&card, &req, &key), VNP_E_INVALID_DATA);
+		req.id[0] = 0x05; /* no slot known (not enumerated): none is free */
+		assert_int_equal(vnp_driver_piv.generate_key(&card, &req, &key), VNP_E_CARD_FULL);
 		req.id[0] = 0x9B;
 		assert_int_equal(vnp_driver_piv.generate_key(&card, &req, &key), VNP_E_INVALID_DATA);
 		cert.kind = VNP_OBJ_DATA;
@@ -410,6 +410,53 @@ static void test_keygen_and_cert(void **state)
 	free(certv);
 }
 
+/* piv.management_key and piv.management_key_alg in vnpki.conf */
+static void test_config_mgmt_key(void **state)
+{
+	static const char *const bad[] = {
+		"piv.management_key = 0102\n",                                     /* too short */
+		"piv.management_key = 01020304050607080102030405060708010203040506070G\n",
+		"piv.management_key_alg = des\n",
+	};
+	struct vnp_config c;
+
+	(void)state;
+	vnp_config_defaults(&c);
+	assert_int_equal(c.piv_mgmt_alg, 0x03);
+	assert_null(c.piv_mgmt_key.p);
+	for (size_t i = 0; i < VNP_ARRAY_SIZE(bad); i++)
+		assert_int_equal(vnp_config_parse_string(&c, bad[i], "t"), VNP_E_CONFIG);
+	assert_null(c.piv_mgmt_key.p); /* unchanged on error */
+	assert_int_equal(vnp_config_parse_string(&c, "piv.management_key = 0x0102\n", "t"),
+			 VNP_E_CONFIG);
+	assert_int_equal(vnp_config_parse_string(&c,
+						 "piv.management_key = 000102030405060708090a0b0c0d0e0f\n"
+						 "piv.management_key = 000102030405060708090A0B0C0D0E0F\n"
+						 "piv.management_key_alg = aes128\n",
+						 "t"),
+			 VNP_OK);
+	assert_int_equal(c.piv_mgmt_key.len, 16);
+	th_assert_hex(c.piv_mgmt_key.p, 16, "{16:00+}");
+	assert_int_equal(c.piv_mgmt_alg, 0x08);
+	/* a later file replaces the key; an error in it keeps the one before */
+	assert_int_equal(vnp_config_parse_string(&c, "piv.management_key = 11111111111111111111111111111111\n"
+						 "bad line\n",
+						 "t"),
+			 VNP_E_CONFIG);
+	th_assert_hex(c.piv_mgmt_key.p, 16, "{16:00+}");
+	assert_int_equal(vnp_config_parse_string(&c,
+						 "piv.management_key = "
+						 "0101010101010101010101010101010101010101010101010101010101010101\n"
+						 "piv.management_key_alg = aes256\n",
+						 "t"),
+			 VNP_OK);
+	assert_int_equal(c.piv_mgmt_key.len, 32);
+	assert_int_equal(c.piv_mgmt_alg, 0x0C);
+	vnp_config_free(&c);
+	assert_null(c.piv_mgmt_key.p);
+	vnp_config_free(&c); /* twice: a no-op */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_mgmt_cipher),
 		cmocka_unit_test(test_parse_genkey),
 		cmocka_unit_test(test_keygen_and_cert),
+		cmocka_unit_test(test_config_mgmt_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
