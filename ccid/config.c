@@ -249,6 +249,22 @@ static int parse_line(struct vnp_config *cfg, const struct vnp_config *orig, cha
 		return set_string(cfg->log_file, sizeof(cfg->log_file), val);
 	if (!strcmp(key, "cache.dir"))
 		return set_string(cfg->cache_dir, sizeof(cfg->cache_dir), val);
+	if (!strcmp(key, "cache")) {
+		if (strcmp(val, "on") && strcmp(val, "off")) {
+			*ret_why = "cache must be on or off";
+			return VNP_E_CONFIG;
+		}
+		cfg->cache_off = !strcmp(val, "off");
+		return VNP_OK;
+	}
+	if (!strcmp(key, "cache.piv")) {
+		if (strcmp(val, "chuid") && strcmp(val, "off")) {
+			*ret_why = "cache.piv must be chuid or off";
+			return VNP_E_CONFIG;
+		}
+		cfg->cache_piv_chuid = !strcmp(val, "chuid");
+		return VNP_OK;
+	}
 	if (!strcmp(key, "piv.management_key"))
 		return parse_mgmt_key(cfg, orig, val, ret_why);
 	if (!strcmp(key, "piv.management_key_alg"))

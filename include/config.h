@@ -8,7 +8,11 @@
  *   ccidsock.path = /path/sock    # a CCID device socket (readers = ccidsock); repeat for several
  *   log = p11,apdu                # like VNP_DEBUG
  *   log.file = /path              # like VNP_DEBUG_FILE
- *   cache.dir = /path             # default: $XDG_CACHE_HOME/vnpki
+ *   cache.dir = /path             # default: $XDG_CACHE_HOME/vnpki ($VNPKI_CACHE_DIR wins)
+ *   cache = off                   # no enumeration cache (default: on)
+ *   cache.piv = chuid             # also cache PIV cards, keyed by their CHUID (default: off;
+ *                                 # only for issuers that rewrite the CHUID with every
+ *                                 # certificate: see pkcs11/cache.c)
  *   piv.management_key = HEX      # PIV card management key (9B): enables key generation and
  *                                 # certificate writes on PIV cards; a secret (never logged)
  *   piv.management_key_alg = 3des # 3des (default), aes128, aes192, aes256
@@ -38,6 +42,8 @@ struct vnp_config {
 	char log[128];
 	char log_file[PATH_MAX];
 	char cache_dir[PATH_MAX];
+	bool cache_off;   /* `cache = off` */
+	bool cache_piv_chuid; /* `cache.piv = chuid` */
 	struct vnp_secret piv_mgmt_key; /* empty when not configured; owned: vnp_config_free */
 	uint8_t piv_mgmt_alg;           /* SP 800-78-4 id: 03 3DES, 08/0A/0C AES-128/192/256 */
 };

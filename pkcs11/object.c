@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "p11.h"
+#include "cache.h"
 #include "mech.h"
 #include "log.h"
 #include "rv.h"
@@ -157,6 +158,14 @@ static CK_RV obj_load_locked(struct vnp_token *tok, struct vnp_p11_obj *o)
 	vrv = vnp_token_io_end(tok, tok->card.drv->read_object(&tok->card, &o->meta, &val, &len));
 	if (vrv != VNP_OK)
 		return vnp_ck_rv(vrv);
+	vnp_object_set_value(tok, o, val, len);
+	if (o->cls == CKO_CERTIFICATE)
+		vnp_cache_store(tok);
+	return CKR_OK;
+}
+
+void vnp_object_set_value(struct vnp_token *tok, struct vnp_p11_obj *o, uint8_t *val, size_t len)
+{
 	o->value = val;
 	o->value_len = len;
 	o->value_loaded = true;
@@ -169,7 +178,6 @@ static CK_RV obj_load_locked(struct vnp_token *tok, struct vnp_p11_obj *o)
 			o->x509 = NULL;
 		}
 	}
-	return CKR_OK;
 }
 
 /* ---- attributes ---- */

@@ -221,6 +221,8 @@ void vnp_objects_free(struct vnp_p11_obj *objs, size_t n);
 struct vnp_p11_obj *vnp_object_get(struct vnp_token *tok, CK_OBJECT_HANDLE h);
 /* The object of class cls with card reference ref, or NULL. */
 struct vnp_p11_obj *vnp_object_by_ref(struct vnp_token *tok, CK_OBJECT_CLASS cls, uint8_t ref);
+/* Give o its value (malloc'd; o takes it over) and parse a certificate. */
+void vnp_object_set_value(struct vnp_token *tok, struct vnp_p11_obj *o, uint8_t *val, size_t len);
 
 /* ---- attr.c ---- */
 /* Template helpers. vnp_attr_find: the attribute of type in t, or NULL. */

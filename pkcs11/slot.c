@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "p11.h"
+#include "cache.h"
 #include "mech.h"
 #include "log.h"
 #include "rv.h"
@@ -205,6 +206,7 @@ static CK_RV token_connect_locked(struct vnp_slot *slot, struct vnp_token **ret)
 	const struct vnp_backend_ent *e = &vnp_lib.backends[slot->backend];
 	struct vnp_token *tok;
 	struct vnp_dir *dir = NULL;
+	struct vnp_cache *cache = NULL;
 	CK_RV rv;
 	int vrv;
 
@@ -227,8 +229,13 @@ static CK_RV token_connect_locked(struct vnp_slot *slot, struct vnp_token **ret)
 	}
 	vnp_token_io_begin(tok);
 	vrv = vnp_card_detect(&tok->card, &tok->info);
-	if (vrv == VNP_OK)
-		vrv = tok->card.drv->read_dir(&tok->card, &dir);
+	if (vrv == VNP_OK) {
+		/* warm start: the directory of the same serial + change counter from disk */
+		cache = vnp_cache_load(tok->card.drv->name, &tok->info);
+		dir = vnp_cache_dir(cache);
+		if (!dir)
+			vrv = tok->card.drv->read_dir(&tok->card, &dir);
+	}
 	vnp_token_io_end(tok, vrv);
 	if (vrv == VNP_E_NOT_SUPPORTED && !tok->card.drv) {
 		slot->unknown_card = true;
@@ -254,8 +261,15 @@ static CK_RV token_connect_locked(struct vnp_slot *slot, struct vnp_token **ret)
 	tok->dir_counter = dir->counter;
 	rv = vnp_objects_build(tok, dir);
 	vnp_dir_free(dir);
+	dir = NULL;
 	if (rv != CKR_OK)
 		goto fail;
+	if (cache)
+		vnp_cache_apply(cache, tok);
+	else
+		vnp_cache_store(tok);
+	vnp_cache_free(cache);
+	cache = NULL;
 	tok->generation = vnp_lib.next_generation++;
 	slot->tok = tok;
 	*ret = tok;
@@ -263,6 +277,8 @@ static CK_RV token_connect_locked(struct vnp_slot *slot, struct vnp_token **ret)
 		tok->info.label, tok->card.drv->name, tok->n_objs);
 	return CKR_OK;
 fail:
+	vnp_dir_free(dir);
+	vnp_cache_free(cache);
 	vnp_token_free(tok, e->ops, true);
 	return rv;
 }
@@ -298,8 +314,10 @@ CK_RV vnp_token_reload_locked(struct vnp_token *tok)
 	if (vrv != VNP_OK)
 		return vnp_ck_rv(vrv);
 	rv = vnp_objects_build(tok, dir);
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
 		tok->dir_counter = dir->counter;
+		vnp_cache_store(tok);
+	}
 	vnp_dir_free(dir);
 	return rv;
 }

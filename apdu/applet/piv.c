@@ -275,8 +275,16 @@ static int piv_probe(struct vnp_card *card, struct vnp_token_info *ret_info)
 	/* CHUID (mandatory): GUID or FASC-N as the serial. With its signature it may be long:
 	 * one GET DATA with extended Le, or 61xx. */
 	rv = get_data(card, PIV_TAG_CHUID, buf, VNP_LE_MAX, &n);
-	if (rv == VNP_OK)
+	if (rv == VNP_OK) {
+		uint8_t md[SHA256_DIGEST_LENGTH];
+
+		/* PIV has no change counter: the CHUID's hash stands in for one, for the
+		 * opt-in enumeration cache (pkcs11/cache.c, `cache.piv = chuid`) */
+		SHA256(buf, n, md);
+		info.counter = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 |
+			       (uint32_t)md[2] << 8 | md[3];
 		rv = vnp_piv_parse_chuid(buf, n, info.serial, &info.serial_len);
+	}
 	if (rv == VNP_E_NOT_FOUND) {
 		vnp_warn("%s: PIV card without CHUID serial", card->io.who);
 		rv = VNP_OK;

@@ -34,6 +34,8 @@ PIN=123456
 VPCD_DRIVER=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
 
 W=$(mktemp -d /tmp/vnpki-test.XXXXXX)
+# The module's enumeration cache: one per test, never the user's.
+export VNPKI_CACHE_DIR="$W/cache"
 declare -a _pids=()
 step_no=0
 

@@ -12,6 +12,7 @@ int n_test, n_fail;
 
 static char dir[64];
 static char state_path[128];
+static char cache_path[128];
 
 void ok(int cond, const char *fmt, ...)
 {
@@ -51,6 +52,8 @@ const char *h_make_dir(const char *tag)
 		return NULL;
 	}
 	snprintf(state_path, sizeof(state_path), "%s/state", dir);
+	snprintf(cache_path, sizeof(cache_path), "%s/cache", dir);
+	setenv("VNPKI_CACHE_DIR", cache_path, 1); /* the module's cache: the test's own */
 	return dir;
 }
 
