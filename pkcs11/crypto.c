@@ -146,9 +146,12 @@ static CK_RV sign_card(struct vnp_slot *slot, struct vnp_token *tok, struct vnp_
 			vnp_token_free(tok, vnp_lib.backends[slot->backend].ops, true);
 		return CKR_DEVICE_REMOVED;
 	}
+	if (req->vrv == VNP_E_CONDITIONS)
+		return CKR_KEY_FUNCTION_NOT_PERMITTED;
+	if (req->vrv == VNP_E_INVALID_DATA)
+		return CKR_DATA_LEN_RANGE; /* 6A80: the input does not fit the scheme */
 	if (req->vrv != VNP_OK)
-		return req->vrv == VNP_E_CONDITIONS ? CKR_KEY_FUNCTION_NOT_PERMITTED
-						    : vnp_ck_rv(req->vrv);
+		return vnp_ck_rv(req->vrv);
 	*sig_len = req->out_len;
 	return CKR_OK;
 }
