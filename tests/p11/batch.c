@@ -270,8 +270,10 @@ static void *bencher(void *arg)
 	pthread_barrier_wait(&barrier);
 	end = now_s() + w->seconds;
 	while (now_s() < end) {
-		if (sign_one(w->h, w->mech, w->key, 0, data, sizeof(data)) != CKR_OK) {
-			bad("C_Sign", 0);
+		CK_RV rv = sign_one(w->h, w->mech, w->key, 0, data, sizeof(data));
+
+		if (rv != CKR_OK) {
+			bad("C_Sign", rv);
 			break;
 		}
 		w->count++;

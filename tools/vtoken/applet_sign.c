@@ -209,6 +209,7 @@ uint16_t vnp_vt_vnt_pso(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 	const struct vnp_vt_key *k;
 	uint8_t sig[512];
 	size_t sig_len = sizeof(sig);
+	uint64_t start;
 	int rv;
 
 	if (c->p1 != 0x9E || c->p2 != 0x9A)
@@ -226,11 +227,12 @@ uint16_t vnp_vt_vnt_pso(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 		return 0x6985;
 	if ((k->flags & 0x01) && !v->always_auth_ok)
 		return 0x6982;
-	if (card->sign_ms)
-		vnp_vt_sleep_ms(card->sign_ms, card->stop);
+	start = vnp_vt_now_ns();
 	rv = vnp_vt_sign(card->st->libctx, k->pkey, k->alg, v->mse_scheme, v->mse_hash,
 			 v->mse_salt, c->data, c->lc, sig, &sig_len);
 	card->sign_ops++;
+	if (card->sign_ms) /* the modelled token time, computing included */
+		vnp_vt_sleep_until_ms(start, card->sign_ms, card->stop);
 	if (k->flags & 0x01)
 		v->always_auth_ok = false;
 	if (rv == VNP_E_INVALID_DATA)
