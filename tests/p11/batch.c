@@ -157,6 +157,12 @@ static void setup_keys(CK_SESSION_HANDLE h)
 	RV(f->C_GenerateKeyPair(h, &mec, ecpub, 2, ecpriv, 3, &ec_pub, &ec_priv), CKR_OK);
 }
 
+static void *setup_thread(void *arg)
+{
+	setup_keys(*(CK_SESSION_HANDLE *)arg);
+	return NULL;
+}
+
 static int setup_token(void)
 {
 	if (!h_make_dir("p11b"))
@@ -248,6 +254,104 @@ static void test_error_in_batch(void)
 	   N_ROUNDS);
 	ok(full >= N_ROUNDS / 2, "%d of %d rounds sent the 8 ECDSA requests (one bad) as one batch", full,
 	   N_ROUNDS);
+}
+
+/* Card removal while 8 threads sign in a loop: every C_Sign ends with a signature or a
+ * removal code, nothing crashes (a token reaped while signers are at the card is freed by
+ * the last of them); back in, a new session signs. */
+static atomic_int stop_loop;
+static atomic_ulong n_removed_rv;
+
+static void *loop_signer(void *arg)
+{
+	struct worker *w = arg;
+	CK_BYTE data[32];
+
+	memset(data, w->idx, sizeof(data));
+	pthread_barrier_wait(&barrier);
+	while (!atomic_load(&stop_loop)) {
+		CK_RV rv = sign_one(w->h, CKM_ECDSA, ec_priv, 0, data, sizeof(data));
+
+		if (rv == CKR_OK)
+			continue;
+		if (rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
+		    rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED)
+			atomic_fetch_add(&n_removed_rv, 1);
+		else
+			bad("C_Sign during removal", rv);
+		break;
+	}
+	return NULL;
+}
+
+static void *puller(void *arg)
+{
+	char *moved = arg;
+	struct timespec ts = { 0, 60 * 1000 * 1000 };
+
+	pthread_barrier_wait(&barrier);
+	nanosleep(&ts, NULL);
+	if (rename(h_state_path(), moved) != 0)
+		bad("rename", 0);
+	return NULL;
+}
+
+static void test_removal(void)
+{
+	struct worker w[N_THREADS + 1];
+	char moved[4096];
+	CK_SESSION_HANDLE h;
+	CK_ULONG n = 0;
+	bool back = false;
+	unsigned long before = atomic_load(&n_bad);
+
+	snprintf(moved, sizeof(moved), "%s.away", h_state_path());
+	open_sessions(w, N_THREADS);
+	pthread_barrier_init(&barrier, NULL, N_THREADS + 1);
+	for (int i = 0; i < N_THREADS; i++)
+		pthread_create(&w[i].th, NULL, loop_signer, &w[i]);
+	pthread_create(&w[N_THREADS].th, NULL, puller, moved);
+	for (int i = 0; i <= N_THREADS; i++)
+		pthread_join(w[i].th, NULL);
+	pthread_barrier_destroy(&barrier);
+	ok(atomic_load(&n_bad) == before && atomic_load(&n_removed_rv) == N_THREADS,
+	   "card pulled while %d threads sign: each ends with a removal code (%lu)", N_THREADS,
+	   (unsigned long)atomic_load(&n_removed_rv));
+	close_sessions(w, N_THREADS);
+	back = rename(moved, h_state_path()) == 0;
+	ok(back, "card back");
+	for (int i = 0; i < 50 && n == 0; i++) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		n = 1;
+		if (f->C_GetSlotList(CK_TRUE, &slot, &n) != CKR_OK)
+			n = 0;
+		if (n == 0)
+			nanosleep(&ts, NULL);
+	}
+	ok(n == 1, "token present again");
+	RV(f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &h), CKR_OK);
+	RV(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 6), CKR_OK);
+	{
+		CK_BYTE data[32] = { 1 };
+		CK_OBJECT_HANDLE k = 0, pk = 0;
+		CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY, pcls = CKO_PUBLIC_KEY;
+		CK_BYTE id = 2;
+		CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_ID, &id, 1 } };
+		CK_ATTRIBUTE pt[] = { { CKA_CLASS, &pcls, sizeof(pcls) }, { CKA_ID, &id, 1 } };
+
+		n = 0;
+		if (f->C_FindObjectsInit(h, t, 2) == CKR_OK) {
+			f->C_FindObjects(h, &k, 1, &n);
+			f->C_FindObjectsFinal(h);
+		}
+		if (f->C_FindObjectsInit(h, pt, 2) == CKR_OK) {
+			f->C_FindObjects(h, &pk, 1, &n);
+			f->C_FindObjectsFinal(h);
+		}
+		RV(sign_one(h, CKM_ECDSA, k, pk, data, sizeof(data)), CKR_OK);
+	}
+	RV(f->C_CloseSession(h), CKR_OK);
 }
 
 /* ---- bench mode ---- */
@@ -396,12 +500,22 @@ int main(int argc, char **argv)
 	RV(f->C_Initialize(&os), CKR_OK);
 	ok(find_slot(), "one token");
 	RV(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &keep), CKR_OK);
-	setup_keys(keep);
+	{
+		/* The card's work for the main thread happens in another thread: the virtual
+		 * token's OpenSSL library context is freed when the card is pulled, by whichever
+		 * thread notices, and OpenSSL 3.0 then leaves the per-thread data of other
+		 * threads that used it dangling until their exit (here: the process's). */
+		pthread_t th;
+
+		pthread_create(&th, NULL, setup_thread, &keep);
+		pthread_join(th, NULL);
+	}
 	if (ext) {
 		test_concurrent();
 		test_error_in_batch();
 	}
-	RV(f->C_CloseSession(keep), CKR_OK);
+	test_removal();
+	f->C_CloseSession(keep); /* closed already by the removal */
 	RV(f->C_Finalize(NULL), CKR_OK);
 	return h_finish(mod);
 }
