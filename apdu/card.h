@@ -178,7 +178,8 @@ struct vnp_sign_item {
 };
 
 /* One card driver per applet. Every member runs with the token lock held and brackets its
- * own APDUs in one transaction (vnp_card_begin/end). Members may be NULL when the applet
+ * own APDUs in one transaction (vnp_card_begin/end), or sends one self-contained APDU
+ * with vnp_card_run_one (no transaction). Members may be NULL when the applet
  * lacks the function (the caller returns "not supported"). Errors are enum vnp_rv. */
 struct vnp_card_driver {
 	const char *name;

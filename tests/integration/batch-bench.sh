@@ -27,7 +27,7 @@ pcsc)
 *) fail "unknown mode $mode" ;;
 esac
 "$BENCH" --module "$MODULE" --pin "$PIN" --setup --count 1 >/dev/null || fail "vnpki-bench --setup"
-VNPKI_MODULE="$MODULE" client "$BATCH" --bench --pin "$PIN" --seconds "$seconds" \
+VNPKI_MODULE="$MODULE" "$BATCH" --bench --pin "$PIN" --seconds "$seconds" \
 	--threads "${VNP_THREADS:-1,8}" >"$W/bench.out" 2>&1 || st=$?
 grep -v '^ok\|^not ok' "$W/bench.out"
 [ "${st:-0}" = 0 ] || fail "a signature failed"

@@ -14,7 +14,9 @@
  * the token is; the keys are vnpki-bench's: CKA_ID b1 RSA-2048, b2 P-256, made with
  * `vnpki-bench --setup`): for 1 and 8 threads, signatures per second, reader calls (pcscd
  * round trips) and APDUs per signature, card operations per signature.
- *   test-p11-batch --bench --pin PIN [--seconds S] [--threads N,...] */
+ *   test-p11-batch --bench --pin PIN [--seconds S] [--threads N,...] [--check]
+ * --check makes the exit status 1 when a lone signature costs more than one reader call
+ * (one pcscd round trip) or one APDU, or when several threads were not coalesced at all. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -41,6 +43,7 @@ static CK_OBJECT_HANDLE rsa_pub, rsa_priv, ec_pub, ec_priv;
 static pthread_barrier_t barrier;
 static atomic_ulong n_bad, n_signed;
 static const char *pin = PIN;
+static bool check; /* --check: budgets (one reader call per lone signature, batches with 8) */
 
 struct worker {
 	int idx;
@@ -455,6 +458,15 @@ static int bench(double seconds, const char *threads)
 			       total ? (double)st.sign_card_ops / (double)total : 0.0);
 			fflush(stdout);
 			free(w);
+			if (check && n == 1 && (st.reader_calls != total || st.apdus != total)) {
+				fprintf(stderr, "budget: a lone signature took more than one reader "
+						"call\n");
+				return 1;
+			}
+			if (check && n > 1 && st.sign_card_ops >= total) {
+				fprintf(stderr, "budget: %d threads were not coalesced\n", n);
+				return 1;
+			}
 		}
 	}
 	f->C_CloseSession(keep);
@@ -475,6 +487,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bench"))
 			bench_mode = true;
+		else if (!strcmp(argv[i], "--check"))
+			check = true;
 		else if (!strcmp(argv[i], "--pin") && i + 1 < argc)
 			pin = argv[++i];
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
