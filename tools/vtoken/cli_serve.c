@@ -38,7 +38,7 @@ static void serve_usage(FILE *f)
 		"  --host HOST       vpcd host (default 127.0.0.1)\n"
 		"  --port N          vpcd port of the first card (default 35963)\n"
 		"  --latency-ms N    sleep N ms per APDU\n"
-		"  --sign-ms N       sleep N ms per private-key operation\n"
+		"  --sign-ms N       a private-key operation takes N ms (computing included)\n"
 		"  --trace FILE      append an APDU trace (PINs redacted)\n"
 		"  --stats FILE      write APDU counts as JSON on exit and on SIGUSR1\n");
 }
