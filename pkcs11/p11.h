@@ -86,7 +86,7 @@ struct vnp_token {
 	 * C_InitPIN (whatever the card said), C_Logout, closing the last session,
 	 * C_CloseAllSessions, C_Finalize and token removal (vnp_token_free). */
 	bool so_logged_in;
-	struct vnp_secret so_response; /* empty (p == NULL) once used */
+	struct vnp_secret so_response; /* the code's 10 bytes, or the PUK; empty once used */
 	struct vnp_pin_info so_pin;    /* unblock counter as last learnt */
 	bool so_known;
 	bool removed;            /* the card went away: vnp_slot_reap_locked drops the token */

@@ -20,7 +20,12 @@
  * A terminated token (unblock counter spent) refuses every login with CKR_PIN_LOCKED, on
  * the host with no APDU; an operation that meets 6283 on the card (the token was terminated
  * by another process while this one was logged in: C_Sign and the like) fails with
- * CKR_DEVICE_ERROR and drops the login (vnp_token_io_end). Reading keeps working. */
+ * CKR_DEVICE_ERROR and drops the login (vnp_token_io_end). Reading keeps working.
+ *
+ * PUK cards (PIV, SIM PKI: token info so_kind VNP_SO_PUK): the pPin of C_Login(CKU_SO) is
+ * the PUK. It is checked against the PUK length policy on the host (CKR_PIN_LEN_RANGE, no
+ * APDU) and kept like a code; C_InitPIN sends RESET RETRY COUNTER with PUK and new PIN, where
+ * a wrong PUK gives CKR_PIN_INCORRECT (one PUK try spent) and a blocked one CKR_PIN_LOCKED. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -381,8 +386,34 @@ static CK_RV verify_user_locked(struct vnp_token *tok, const CK_UTF8CHAR *pin, C
  * room for spaces. */
 #define SO_CODE_INPUT_MAX 128
 
+/* Longest PUK we take when the driver gives no policy. */
+#define SO_PUK_MAX 16
+
+/* C_Login(CKU_SO, PUK) on a PUK card (PIV, SIM PKI): the PUK cannot be verified on its own
+ * (it only goes with RESET RETRY COUNTER), so, as with a response code, the login is a
+ * host-side state holding the PUK in a locked secret; the card checks it at C_InitPIN. */
+static CK_RV login_puk_locked(struct vnp_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	unsigned lo = tok->info.puk_min ? tok->info.puk_min : 1;
+	unsigned hi = tok->info.puk_max ? tok->info.puk_max : SO_PUK_MAX;
+	struct vnp_secret puk = { 0 };
+
+	if (tok->so_known && tok->so_pin.tries_left == 0)
+		return CKR_PIN_LOCKED; /* the card blocks a PUK for good: no APDU */
+	if (len < lo || len > hi)
+		return CKR_PIN_LEN_RANGE;
+	if (memchr(pin, 0, len))
+		return CKR_PIN_INVALID;
+	if (vnp_secret_dup(pin, len, &puk) != VNP_OK)
+		return CKR_HOST_MEMORY;
+	vnp_token_so_logout(tok);
+	tok->so_response = puk;
+	tok->so_logged_in = true;
+	return CKR_OK;
+}
+
 /* C_Login(CKU_SO, response code): decode and check it on the host, keep its bytes. No APDU:
- * the token checks the code at C_InitPIN. */
+ * the token checks the code at C_InitPIN. PUK cards: login_puk_locked. */
 static CK_RV login_so_locked(struct vnp_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	struct vnp_secret typed = { 0 }, resp = { 0 };
@@ -393,6 +424,8 @@ static CK_RV login_so_locked(struct vnp_token *tok, const CK_UTF8CHAR *pin, CK_U
 		return CKR_FUNCTION_NOT_SUPPORTED;
 	if (tok->info.terminated)
 		return CKR_PIN_LOCKED;
+	if (tok->info.so_kind == VNP_SO_PUK)
+		return login_puk_locked(tok, pin, len);
 	if (len == 0 || len > SO_CODE_INPUT_MAX || memchr(pin, 0, len))
 		return CKR_PIN_INVALID;
 	if (vnp_secret_new(len + 1, &typed) != VNP_OK ||
@@ -537,6 +570,11 @@ out:
  * The stored response is used once whatever the card answers, except when the new PIN is
  * refused (nothing spent on the card). A wrong code, a terminated token or no pending
  * request also end the SO login. */
+static const char *so_what(const struct vnp_token *tok)
+{
+	return tok->info.so_kind == VNP_SO_PUK ? "PUK" : "response code";
+}
+
 static CK_RV init_pin_locked(struct vnp_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	struct vnp_secret n = { 0 };
@@ -546,8 +584,8 @@ static CK_RV init_pin_locked(struct vnp_token *tok, const CK_UTF8CHAR *pin, CK_U
 	if (!tok->so_logged_in)
 		return CKR_USER_NOT_LOGGED_IN;
 	if (!tok->so_response.p) {
-		vnp_log(VNP_LOG_P11, "C_InitPIN: the response code was used already; log in "
-				     "again with a new one");
+		vnp_log(VNP_LOG_P11, "C_InitPIN: the %s was used already; log in again",
+			so_what(tok));
 		return CKR_FUNCTION_FAILED;
 	}
 	if (!pin || len < tok->info.pin_min || len > tok->info.pin_max)
@@ -577,10 +615,15 @@ static CK_RV init_pin_locked(struct vnp_token *tok, const CK_UTF8CHAR *pin, CK_U
 	case VNP_E_INVALID_DATA:
 		return CKR_PIN_LEN_RANGE; /* nothing spent: the code stays for another try */
 	case VNP_E_PIN_INCORRECT:
-		vnp_log(VNP_LOG_P11, "C_InitPIN: the token refused the response code (%d unblock "
-				     "tries left)", tries);
+		vnp_log(VNP_LOG_P11, "C_InitPIN: the token refused the %s (%d tries left)",
+			so_what(tok), tries);
 		vnp_token_so_update(tok, tries);
 		rv = CKR_PIN_INCORRECT;
+		break;
+	case VNP_E_PIN_LOCKED: /* a PUK card: the PUK is blocked */
+		vnp_log(VNP_LOG_P11, "C_InitPIN: the PUK is blocked");
+		vnp_token_so_update(tok, 0);
+		rv = CKR_PIN_LOCKED;
 		break;
 	case VNP_E_TERMINATED:
 		rv = CKR_PIN_LOCKED;

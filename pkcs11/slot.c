@@ -62,7 +62,8 @@ void vnp_token_so_update(struct vnp_token *tok, int tries_left)
 	tok->so_pin.tries_left = tries_left;
 	tok->so_known = tries_left >= 0;
 	tok->info.so_pin.tries_left = tries_left;
-	if (tries_left == 0) {
+	/* A spent unblock counter kills a vntoken; a blocked PUK leaves the PIN working. */
+	if (tries_left == 0 && tok->info.so_kind == VNP_SO_RESPONSE_CODE) {
 		tok->info.terminated = true;
 		tok->info.challenge_pending = false;
 	}

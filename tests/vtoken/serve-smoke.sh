@@ -20,6 +20,10 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
+# One test pcscd on the machine at a time (tests/integration/lib.sh start_pcscd): without
+# the lock this test would talk to another test's pcscd and card.
+exec 9>/tmp/vnpki-pcscd-test.lock
+flock -w 1200 9 || fail "waited 20 minutes for another test's pcscd"
 if ! pidof pcscd >/dev/null 2>&1; then
 	pcscd -f >"$tmp/pcscd.log" 2>&1 &
 	pcscd_pid=$!

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "cli.h"
+#include "cli_piv.h"
 #include "keys.h"
 #include "recovery.h"
 #include "rv.h"
@@ -33,6 +34,13 @@ static void init_usage(FILE *f)
 		"                        unblock key K_token = KBKDF(K_master, serial)\n"
 		"  --device TYPE         pki-token (default) or sim-pki\n"
 		"  --short-only          no extended-length APDUs (Nc 255, Ne 256)\n"
+		"  --profile NAME        card profile: vntoken (default) or piv (PIV.md)\n"
+		"  --puk PUK             piv: the PUK, 6-8 characters (default 12345678)\n"
+		"  --mgmt-key HEX        piv: management key 9B, 48 hex digits 3DES (default\n"
+		"                        010203040506070801020304050607080102030405060708),\n"
+		"                        32 AES-128, 64 AES-256\n"
+		"  --piv-key SLOT:ALG    piv: generate a key with a self-signed certificate,\n"
+		"                        e.g. 9a:rsa2048, 9c:p256 (repeatable)\n"
 		"  --force               overwrite an existing state file\n");
 }
 
@@ -40,6 +48,8 @@ struct init_args {
 	const char *state, *serial, *label, *pin, *pin_file, *recovery, *device;
 	unsigned pin_tries, unblock_tries, pin_min, pin_max;
 	int force, short_only;
+	const char *profile;
+	struct vnp_vt_piv_init piv;
 };
 
 static int parse_args(int argc, char **argv, struct init_args *a)
@@ -58,6 +68,10 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		{ "device", required_argument, NULL, 'd' },
 		{ "short-only", no_argument, NULL, 'S' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "profile", required_argument, NULL, 'R' },
+		{ "puk", required_argument, NULL, 'K' },
+		{ "mgmt-key", required_argument, NULL, 'G' },
+		{ "piv-key", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -74,6 +88,16 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 		case 'd': a->device = optarg; break;
 		case 'f': a->force = 1; break;
 		case 'S': a->short_only = 1; break;
+		case 'R': a->profile = optarg; break;
+		case 'K': a->piv.puk = optarg; break;
+		case 'G': a->piv.mgmt_key = optarg; break;
+		case 'Y':
+			if (a->piv.nkeys == VT_PIV_INIT_KEYS_MAX) {
+				fprintf(stderr, "vnpki-vtoken init: too many --piv-key\n");
+				return -1;
+			}
+			a->piv.keys[a->piv.nkeys++] = optarg;
+			break;
 		case 't': bad |= vnp_vt_cli_uint("--pin-tries", optarg, 1, 15, &a->pin_tries); break;
 		case 'u':
 			bad |= vnp_vt_cli_uint("--unblock-tries", optarg, 1, 255, &a->unblock_tries);
@@ -95,6 +119,12 @@ static int parse_args(int argc, char **argv, struct init_args *a)
 				"or --pin-file are required (see --help)\n");
 		return -1;
 	}
+	if (a->profile && strcmp(a->profile, "vntoken") != 0 && strcmp(a->profile, "piv") != 0) {
+		fprintf(stderr, "vnpki-vtoken init: --profile is vntoken or piv\n");
+		return -1;
+	}
+	if (a->profile && strcmp(a->profile, "piv") == 0 && a->pin_max == 16)
+		a->pin_max = 8; /* PIV PINs: 6 to 8 digits */
 	if (a->pin_min > a->pin_max) {
 		fprintf(stderr, "vnpki-vtoken init: --pin-min is larger than --pin-max\n");
 		return -1;
@@ -203,6 +233,10 @@ static int fill(struct vnp_vt_state *st, const struct init_args *a)
 			d->pin_max);
 		goto out;
 	}
+	if (a->profile && strcmp(a->profile, "piv") == 0 && !vnp_vt_piv_pin_ok(pin, n)) {
+		fprintf(stderr, "vnpki-vtoken init: a PIV PIN has 6 to 8 digits\n");
+		goto out;
+	}
 	if (RAND_bytes(d->pin_salt, sizeof(d->pin_salt)) != 1 ||
 	    vnp_vt_pin_hash(st->libctx, d->pin_salt, sizeof(d->pin_salt), pin, n, d->pin_hash) !=
 		    VNP_OK) {
@@ -230,7 +264,8 @@ int vnp_vt_cmd_init(int argc, char **argv)
 		fprintf(stderr, "vnpki-vtoken init: out of memory or no OpenSSL provider\n");
 		return VT_EXIT_FAIL;
 	}
-	if (fill(st, &a) < 0) {
+	if (fill(st, &a) < 0 || (a.profile && strcmp(a.profile, "piv") == 0 &&
+				 vnp_vt_piv_personalise(st, &a.piv) < 0)) {
 		code = VT_EXIT_USAGE;
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_piv.h"
 #include "rv.h"
 #include "state.h"
 #include "util.h"
@@ -171,7 +172,9 @@ int vnp_vt_cmd_show(int argc, char **argv)
 			rv == VNP_E_IO ? "missing or unreadable" : "not a valid state file");
 		return VT_EXIT_FAIL;
 	}
-	if (json)
+	if (st->d.profile == VNP_VT_PROFILE_PIV)
+		vnp_vt_piv_show(&st->d, json);
+	else if (json)
 		show_json(&st->d);
 	else
 		show_text(&st->d);

@@ -27,8 +27,7 @@ static void plugin_close(struct vnp_vcard *card)
 
 static size_t plugin_atr(struct vnp_vcard *card, uint8_t *atr)
 {
-	(void)card;
-	return vnp_vcard_atr(atr);
+	return vnp_vcard_atr_of(card, atr);
 }
 
 static void plugin_reset(struct vnp_vcard *card)

@@ -4,6 +4,7 @@
  * Format: UTF-8 text, one "key=value" per line, '#' comments. Numbers are decimal,
  * references two hex digits, byte strings lowercase hex. Keys:
  *   format=1 generation serial label device pin_min pin_max pin_max_tries pin_tries
+ *   [profile] (vntoken when absent, or piv: PIV.md maps the PIV card onto these lines)
  *   unblock_max unblock_tries pin_initial pin_salt pin_hash [unblock_key]
  *   [unblock_challenge] terminated counter extended max_nc max_ne
  *   key.RR.{alg,id,label,usage,flags,der}   (der: PKCS#8 PrivateKeyInfo)
@@ -242,6 +243,15 @@ static int parse_line(struct vnp_vt_data *d, const char *k, size_t klen, const c
 		return parse_hex(v, vlen, d->label, sizeof(d->label), 0, &d->label_len);
 	if (key_is(k, klen, "device"))
 		return parse_u8(v, vlen, &d->device);
+	if (key_is(k, klen, "profile")) {
+		if (key_is(v, vlen, "vntoken"))
+			d->profile = VNP_VT_PROFILE_VNTOKEN;
+		else if (key_is(v, vlen, "piv"))
+			d->profile = VNP_VT_PROFILE_PIV;
+		else
+			return VNP_E_MALFORMED; /* an unknown card must not pass for another */
+		return VNP_OK;
+	}
 	if (key_is(k, klen, "pin_min"))
 		return parse_u8(v, vlen, &d->pin_min);
 	if (key_is(k, klen, "pin_max"))
@@ -574,6 +584,8 @@ static void write_text(FILE *f, const struct vnp_vt_data *d)
 	fprintf(f, "generation=%llu\n", (unsigned long long)d->generation);
 	write_hex_line(f, "serial", d->serial, sizeof(d->serial));
 	write_hex_line(f, "label", d->label, d->label_len);
+	if (d->profile == VNP_VT_PROFILE_PIV)
+		fprintf(f, "profile=piv\n");
 	fprintf(f, "device=%u\npin_min=%u\npin_max=%u\npin_max_tries=%u\npin_tries=%u\n",
 		d->device, d->pin_min, d->pin_max, d->pin_max_tries, d->pin_tries);
 	fprintf(f, "unblock_max=%u\nunblock_tries=%u\npin_initial=%d\n", d->unblock_max,

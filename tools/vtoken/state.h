@@ -37,6 +37,10 @@
 #define VNP_VT_CHALLENGE_LEN 7 /* unblock challenge (RECOVERY.md) */
 #define VNP_VT_UNBLOCK_KEY_LEN 32
 
+/* card profiles (state line profile=; vntoken when absent) */
+#define VNP_VT_PROFILE_VNTOKEN 0
+#define VNP_VT_PROFILE_PIV 1
+
 #define VNP_VT_OBJ_CERT 0xA2
 #define VNP_VT_OBJ_DATA 0xA1
 
@@ -74,6 +78,7 @@ struct vnp_vt_data {
 	uint8_t label[VNP_VT_TOKEN_LABEL_MAX];
 	size_t label_len;
 	uint8_t device; /* 1 PKI token, 2 SIM PKI */
+	uint8_t profile; /* VNP_VT_PROFILE_*: which applets the card runs */
 	uint8_t pin_min, pin_max, pin_max_tries, pin_tries;
 	uint8_t unblock_max, unblock_tries;
 	bool pin_initial;

@@ -8,18 +8,36 @@
 #include "capdu.h"
 #include "compiler.h"
 #include "rv.h"
+#include "applet_piv.h"
 #include "vcard.h"
 
 /* T=1, historical bytes "VNPKI-VT", TCK (APPLET.md). */
 static const uint8_t vcard_atr[] = { 0x3B, 0x88, 0x80, 0x01, 0x56, 0x4E, 0x50,
 				     0x4B, 0x49, 0x2D, 0x56, 0x54, 0x6C };
 
-static const struct vnp_vt_applet *const applets[] = { &vnp_vt_applet_vntoken };
+/* The applets of each profile (state.h VNP_VT_PROFILE_*), NULL-terminated. */
+static const struct vnp_vt_applet *const applets_vntoken[] = { &vnp_vt_applet_vntoken, NULL };
+static const struct vnp_vt_applet *const applets_piv[] = { &vnp_vt_applet_piv, NULL };
+
+static const struct vnp_vt_applet *const *profile_applets(const struct vnp_vcard *card)
+{
+	switch (card->st->d.profile) {
+	case VNP_VT_PROFILE_PIV: return applets_piv;
+	default: return applets_vntoken;
+	}
+}
 
 size_t vnp_vcard_atr(uint8_t *atr)
 {
 	memcpy(atr, vcard_atr, sizeof(vcard_atr));
 	return sizeof(vcard_atr);
+}
+
+size_t vnp_vcard_atr_of(const struct vnp_vcard *card, uint8_t *atr)
+{
+	if (card && card->st->d.profile == VNP_VT_PROFILE_PIV)
+		return vnp_vt_piv_atr(&card->st->d, atr);
+	return vnp_vcard_atr(atr);
 }
 
 static void drop_pending(struct vnp_vcard *card)
@@ -86,14 +104,16 @@ void vnp_vcard_close(struct vnp_vcard *card)
 static uint16_t do_select(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 			  struct vnp_buf *out)
 {
+	const struct vnp_vt_applet *const *applets = profile_applets(card);
 	size_t i;
 	uint16_t sw;
 
 	if (c->p1 != 0x04 || (c->p2 != 0x00 && c->p2 != 0x0C))
 		return 0x6A86;
-	for (i = 0; i < sizeof(applets) / sizeof(applets[0]); i++) {
+	for (i = 0; applets[i]; i++) {
 		const struct vnp_vt_applet *a = applets[i];
-		if (a->aid_len != c->lc || memcmp(a->aid, c->data, c->lc) != 0)
+		bool partial = a->aid_min_len && c->lc >= a->aid_min_len && c->lc <= a->aid_len;
+		if ((a->aid_len != c->lc && !partial) || memcmp(a->aid, c->data, c->lc) != 0)
 			continue;
 		if (card->applet && card->applet != a && card->applet->deselect)
 			card->applet->deselect(card);

@@ -36,6 +36,9 @@ struct vnp_vt_applet {
 			    struct vnp_buf *out);
 	/* Forget the applet's volatile state (deselect, reset, power off). */
 	void (*deselect)(struct vnp_vcard *card);
+	/* Non-zero: SELECT also matches a right-truncated AID of at least this many bytes
+	 * (ISO 7816-4 §11.2.2, partial DF name). */
+	size_t aid_min_len;
 };
 
 /* Volatile state of the vntoken applet. */
@@ -47,10 +50,21 @@ struct vnp_vt_vntoken {
 	uint16_t mse_salt;
 };
 
+/* Volatile state of the PIV applet (PIV.md). */
+struct vnp_vt_piv {
+	bool pin_verified;
+	bool always_auth_ok; /* a VERIFY since the last use of key 9C */
+	bool mgmt_ok;        /* card management key (9B) authenticated */
+	uint8_t mgmt_step;   /* 0 none, 1 witness sent (mutual), 2 challenge sent (external) */
+	uint8_t nonce[16];   /* the witness or challenge of mgmt_step */
+	size_t nonce_len;
+};
+
 struct vnp_vcard {
 	struct vnp_vt_state *st;
 	const struct vnp_vt_applet *applet; /* selected, or NULL */
 	struct vnp_vt_vntoken vnt;
+	struct vnp_vt_piv piv;
 	uint8_t *pending;                   /* answer bytes waiting for GET RESPONSE */
 	size_t pending_len, pending_off;
 	uint8_t *chain;                     /* joined data of a command chain */
@@ -63,6 +77,7 @@ struct vnp_vcard {
 };
 
 extern const struct vnp_vt_applet vnp_vt_applet_vntoken;
+extern const struct vnp_vt_applet vnp_vt_applet_piv;
 
 /* Power on a card over the state file at path. VNP_OK, VNP_E_IO (missing/unreadable),
  * VNP_E_MALFORMED (bad state file), VNP_E_NOMEM. */
@@ -71,6 +86,9 @@ int vnp_vcard_open(const char *path, struct vnp_vcard **ret);
 void vnp_vcard_close(struct vnp_vcard *card);
 /* The ATR (APPLET.md); returns its length. atr must hold 33 bytes. */
 size_t vnp_vcard_atr(uint8_t *atr);
+/* The ATR of this card's profile (vntoken: as vnp_vcard_atr; piv: PIV.md). atr must hold
+ * 33 bytes; returns the length. */
+size_t vnp_vcard_atr_of(const struct vnp_vcard *card, uint8_t *atr);
 /* Warm reset: drop the volatile state (selection, PIN verified, MSE, pending, chain). */
 void vnp_vcard_reset(struct vnp_vcard *card);
 /* One command APDU -> response APDU with SW1 SW2 (capacity *resp_len >= 2 on entry).

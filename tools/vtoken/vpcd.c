@@ -157,7 +157,7 @@ static int handle_control(struct vnp_vt_vpcd *v, int fd, uint8_t ctl, uint8_t *s
 		vnp_vcard_reset(v->card);
 		return 0;
 	case 0x04:
-		n = vnp_vcard_atr(atr);
+		n = vnp_vcard_atr_of(v->card, atr);
 		return write_msg(fd, atr, n, scratch, v->stop);
 	default:
 		return 0; /* unknown control bytes are ignored */
