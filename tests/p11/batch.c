@@ -15,6 +15,7 @@
  * `vnpki-bench --setup`): for 1 and 8 threads, signatures per second, reader calls (pcscd
  * round trips) and APDUs per signature, card operations per signature.
  *   test-p11-batch --bench --pin PIN [--seconds S] [--threads N,...] [--check]
+ *                  [--rsa-id HEX --ec-id HEX]   (CKA_ID of the keys; any module, e.g. OpenSC)
  * --check makes the exit status 1 when a lone signature costs more than one reader call
  * (one pcscd round trip) or one APDU, or when several threads were not coalesced at all. */
 #include <pthread.h>
@@ -402,11 +403,11 @@ static CK_OBJECT_HANDLE find_key(CK_SESSION_HANDLE h, CK_BYTE id)
 	return n == 1 ? k : 0;
 }
 
-static int bench(double seconds, const char *threads)
+static int bench(double seconds, const char *threads, CK_BYTE rsa_id, CK_BYTE ec_id)
 {
-	static const struct { const char *name; CK_MECHANISM_TYPE mech; CK_BYTE id; } kinds[] = {
-		{ "RSA-2048 (CKM_SHA256_RSA_PKCS)", CKM_SHA256_RSA_PKCS, 0xb1 },
-		{ "P-256 (CKM_ECDSA_SHA256)", CKM_ECDSA_SHA256, 0xb2 },
+	const struct { const char *name; CK_MECHANISM_TYPE mech; CK_BYTE id; } kinds[] = {
+		{ "RSA-2048 (CKM_SHA256_RSA_PKCS)", CKM_SHA256_RSA_PKCS, rsa_id },
+		{ "P-256 (CKM_ECDSA_SHA256)", CKM_ECDSA_SHA256, ec_id },
 	};
 	CK_SESSION_HANDLE keep;
 
@@ -442,13 +443,16 @@ static int bench(double seconds, const char *threads)
 			}
 			/* warm up: one signature (the key's first use) */
 			sign_one(w[0].h, kinds[k].mech, key, 0, (CK_BYTE *)"warm-up-warm-up-warm-up-warm-up", 32);
-			ext->reset_apdu_stats(slot);
+			memset(&st, 0, sizeof(st));
+			if (ext)
+				ext->reset_apdu_stats(slot);
 			t0 = now_s();
 			start_workers(w, n, bencher);
 			dt = now_s() - t0;
 			for (int i = 0; i < n; i++)
 				total += w[i].count;
-			ext->get_apdu_stats(slot, &st);
+			if (ext)
+				ext->get_apdu_stats(slot, &st);
 			close_sessions(w, n);
 			printf("%-32s threads %2d: %7.1f sig/s, %lu signatures in %.2f s, per signature: "
 			       "%.2f reader calls, %.2f APDUs, %.2f card operations\n",
@@ -458,6 +462,10 @@ static int bench(double seconds, const char *threads)
 			       total ? (double)st.sign_card_ops / (double)total : 0.0);
 			fflush(stdout);
 			free(w);
+			if (check && !ext) {
+				fprintf(stderr, "--check needs the vnpki vendor interface\n");
+				return 1;
+			}
 			if (check && n == 1 && (st.reader_calls != total || st.apdus != total)) {
 				fprintf(stderr, "budget: a lone signature took more than one reader "
 						"call\n");
@@ -479,6 +487,7 @@ int main(int argc, char **argv)
 	CK_C_GetInterface get_if;
 	CK_SESSION_HANDLE keep;
 	const char *threads = "1,8";
+	CK_BYTE rsa_id = 0xb1, ec_id = 0xb2;
 	double seconds = 5;
 	bool bench_mode = false;
 	void *mod;
@@ -495,14 +504,19 @@ int main(int argc, char **argv)
 			seconds = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			threads = argv[++i];
+		else if (!strcmp(argv[i], "--rsa-id") && i + 1 < argc)
+			rsa_id = (CK_BYTE)strtoul(argv[++i], NULL, 16);
+		else if (!strcmp(argv[i], "--ec-id") && i + 1 < argc)
+			ec_id = (CK_BYTE)strtoul(argv[++i], NULL, 16);
 	}
 	if (bench_mode) {
 		mod = h_load_module();
 		f = mod ? h_pkcs11_3_0(mod, &get_if) : NULL;
+		/* another module (OpenSC, for comparison) has no vendor interface: no counters */
 		ext = f ? h_vendor(get_if) : NULL;
-		if (!ext || f->C_Initialize(&os) != CKR_OK || !find_slot())
+		if (!f || f->C_Initialize(&os) != CKR_OK || !find_slot())
 			return 1;
-		rv = bench(seconds, threads);
+		rv = bench(seconds, threads, rsa_id, ec_id);
 		f->C_Finalize(NULL);
 		return rv;
 	}
