@@ -10,6 +10,7 @@
  * Locks: the queue lock (q->mu) is a leaf: held only to look at the queue, never while
  * waiting for another lock. The card I/O runs under the token lock alone (module lock not
  * held); see p11.h for the order. */
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "p11.h"
 #include "log.h"
 #include "rv.h"
+
+#define NOT_ANSWERED INT_MIN
 
 struct vnp_batch {
 	pthread_mutex_t mu;
@@ -126,11 +129,14 @@ static void run_group(struct vnp_card *card, struct vnp_sign_req *group, size_t 
 			items[i].in_len = r->in_len;
 			items[i].out = r->out;
 			items[i].out_len = r->out_len;
+			items[i].rv = NOT_ANSWERED;
 		}
 		vrv = drv->sign_batch(card, &group->key, &group->params, items, n);
 		if (vrv != VNP_E_NOT_SUPPORTED)
 			for (r = group, i = 0; r; r = r->next, i++) {
-				r->vrv = items[i].rv;
+				/* an item the driver left alone gets the call's error */
+				r->vrv = items[i].rv != NOT_ANSWERED ? items[i].rv
+								     : vrv ? vrv : VNP_E_CARD;
 				if (r->vrv == VNP_OK)
 					r->out_len = items[i].out_len;
 			}
