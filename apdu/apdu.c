@@ -101,6 +101,7 @@ static int send_one(struct xchg *x, const struct vnp_apdu *a)
 	if (rv)
 		return rv;
 	io->stats.apdus++;
+	io->stats.reader_calls++;
 	io->stats.by_ins[a->ins]++;
 	io->stats.bytes_out += x->cmd_len;
 	vnp_log_apdu(io->who, true, x->cmd, x->cmd_len, x->sensitive);

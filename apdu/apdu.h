@@ -36,6 +36,8 @@ struct vnp_apdu_stats {
 	uint64_t by_ins[256];    /* same, by INS byte */
 	uint64_t transactions;   /* begin() calls */
 	uint64_t bytes_out, bytes_in;
+	uint64_t reader_calls;   /* calls to the reader: transmit, begin and end (with pcsc each
+				  * is a pcscd round trip) */
 };
 
 /* The byte channel to one card, as the card drivers see it. */

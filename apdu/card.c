@@ -8,13 +8,16 @@
 #include "detect.h"
 #include "log.h"
 #include "rv.h"
+#include "sw.h"
 
 static void end_outer(struct vnp_card *card)
 {
 	card->tx_depth = 0;
 	card->in_transaction = false;
-	if (card->io.ops && card->io.ops->end)
+	if (card->io.ops && card->io.ops->end) {
+		card->io.stats.reader_calls++;
 		card->io.ops->end(card->io.reader);
+	}
 }
 
 int vnp_card_begin(struct vnp_card *card)
@@ -28,8 +31,10 @@ int vnp_card_begin(struct vnp_card *card)
 		card->tx_depth++;
 		return VNP_OK;
 	}
-	if (card->io.ops && card->io.ops->begin)
+	if (card->io.ops && card->io.ops->begin) {
+		card->io.stats.reader_calls++;
 		rv = card->io.ops->begin(card->io.reader);
+	}
 	if (rv && rv != VNP_E_CARD_RESET)
 		return rv;
 	card->io.stats.transactions++;
@@ -58,6 +63,81 @@ void vnp_card_end(struct vnp_card *card)
 		return;
 	if (--card->tx_depth == 0)
 		end_outer(card);
+}
+
+/* Extended case 4 overhead: header 4, Lc 3, Le 2. */
+#define EXT_OVERHEAD 9u
+
+/* Whether a goes in one command and one answer: no chaining, no GET RESPONSE expected. */
+static bool one_exchange(const struct vnp_card_io *io, const struct vnp_apdu *a)
+{
+	bool ext = io->caps.extended && io->card_extended;
+	size_t max_lc = ext ? 65535u : 255u, max_le = ext ? 65536u : 256u;
+
+	if (io->caps.t0 && a->lc && a->le)
+		return false; /* T=0 case 4: the answer always comes through 61xx */
+	if (ext && io->caps.max_cmd > EXT_OVERHEAD)
+		max_lc = VNP_MIN(max_lc, io->caps.max_cmd - EXT_OVERHEAD);
+	if (io->card_max_cmd_data)
+		max_lc = VNP_MIN(max_lc, io->card_max_cmd_data);
+	if (ext && io->caps.max_resp > 2)
+		max_le = VNP_MIN(max_le, io->caps.max_resp - 2);
+	if (ext && io->card_max_resp_data)
+		max_le = VNP_MIN(max_le, io->card_max_resp_data);
+	return a->lc <= max_lc && a->le <= max_le;
+}
+
+/* An answer after which re-selecting the applet may help: the applet is not selected
+ * (another client selected another one, or the card lost it) or our state is gone. */
+static bool reselect_may_help(int rv, uint16_t sw)
+{
+	if (rv == VNP_E_CARD_RESET)
+		return true;
+	return rv != VNP_OK && (sw == 0x6999 || sw == 0x6A82 || sw == 0x6D00 || sw == 0x6982);
+}
+
+/* In a transaction: re-select when asked, then send a. */
+static int run_in_transaction(struct vnp_card *card, struct vnp_apdu *a,
+			      const struct vnp_sw_entry *applet_sw, bool reselect)
+{
+	struct vnp_token_info info;
+	int rv = vnp_card_begin(card);
+
+	if (rv)
+		return rv;
+	if (reselect && card->drv && card->drv->probe) {
+		vnp_log(VNP_LOG_CARD, "%s: re-selecting the applet and trying once more",
+			card->io.who);
+		rv = card->drv->probe(card, &info);
+	}
+	if (rv == VNP_OK)
+		rv = vnp_apdu_run(&card->io, a, applet_sw);
+	vnp_card_end(card);
+	return rv;
+}
+
+int vnp_card_run_one(struct vnp_card *card, struct vnp_apdu *a,
+		     const struct vnp_sw_entry *applet_sw)
+{
+	int rv;
+
+	if (!card || !a)
+		return VNP_E_ARGS;
+	if (card->tx_depth > 0)
+		return vnp_apdu_run(&card->io, a, applet_sw);
+	if (!one_exchange(&card->io, a))
+		return run_in_transaction(card, a, applet_sw, false);
+	rv = vnp_apdu_run(&card->io, a, applet_sw);
+	if (rv == VNP_E_SHARING) /* another client holds a transaction: wait for ours */
+		return run_in_transaction(card, a, applet_sw, false);
+	if (!reselect_may_help(rv, a->sw))
+		return rv;
+	if (rv == VNP_E_CARD_RESET) {
+		/* the backend has acknowledged the reset; the applet and PIN state are gone */
+		card->reset_seen = true;
+		vnp_log(VNP_LOG_CARD, "%s: card was reset", card->io.who);
+	}
+	return run_in_transaction(card, a, applet_sw, true);
 }
 
 int vnp_card_detect(struct vnp_card *card, struct vnp_token_info *ret_info)

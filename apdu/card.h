@@ -144,6 +144,7 @@ struct vnp_token_info {
 						* see vnp_alg_bit() */
 	size_t max_cmd_data, max_resp_data;
 	bool extended;
+	bool sign_self; /* vntoken: SIGN / SIGN BATCH (80 2B) name key and scheme themselves */
 };
 static inline uint32_t vnp_alg_bit(enum vnp_key_alg a)
 {
@@ -168,8 +169,18 @@ struct vnp_keygen {
 
 struct vnp_card;
 
+/* One input of a batch signature (sign_batch). */
+struct vnp_sign_item {
+	const uint8_t *in;
+	size_t in_len;
+	uint8_t *out;
+	size_t out_len; /* capacity on entry, signature length on VNP_OK */
+	int rv;
+};
+
 /* One card driver per applet. Every member runs with the token lock held and brackets its
- * own APDUs in one transaction (vnp_card_begin/end). Members may be NULL when the applet
+ * own APDUs in one transaction (vnp_card_begin/end), or sends one self-contained APDU
+ * with vnp_card_run_one (no transaction). Members may be NULL when the applet
  * lacks the function (the caller returns "not supported"). Errors are enum vnp_rv. */
 struct vnp_card_driver {
 	const char *name;
@@ -200,6 +211,14 @@ struct vnp_card_driver {
 	int (*sign)(struct vnp_card *card, const struct vnp_obj *key,
 		    const struct vnp_sign_params *params, const uint8_t *in, size_t in_len,
 		    uint8_t *out, size_t *out_len);
+	/* Optional. Sign n inputs with one key and scheme in as few APDUs as the card allows
+	 * (one batch command when they fit). Each item's rv is set (VNP_OK: out/out_len
+	 * filled, out_len being the capacity on entry); the return value is VNP_OK when the
+	 * card answered for every item, or the error of a whole exchange (then the items it
+	 * carried and those not sent yet carry it). Same PIN policy as sign: an always-authenticate key takes n == 1. */
+	int (*sign_batch)(struct vnp_card *card, const struct vnp_obj *key,
+			  const struct vnp_sign_params *params, struct vnp_sign_item *items,
+			  size_t n);
 	/* Create a certificate or data object. meta gives kind, id, label, application,
 	 * private_obj; the card assigns the reference (*ret_ref). */
 	int (*write_object)(struct vnp_card *card, const struct vnp_obj *meta,
@@ -239,6 +258,20 @@ struct vnp_card {
  * VNP_E_NO_CARD / VNP_E_NO_DEVICE when the card is gone. Nested calls are counted. */
 int vnp_card_begin(struct vnp_card *card);
 void vnp_card_end(struct vnp_card *card);
+
+/* Run one self-contained command APDU: one that needs no card volatile state but the
+ * applet selection and the PIN status (no MSE SET before it, no chain, no pending answer),
+ * and that spends no PIN try (never VERIFY with data, CHANGE REFERENCE DATA, RESET RETRY
+ * COUNTER). Outside a transaction, when it fits one exchange, it goes without one (PC/SC:
+ * one SCardTransmit, one pcscd round trip); inside one, or when it does not fit, it runs
+ * in a transaction. Optimistic recovery, once: when the card answers 6999, 6A82 or 6D00
+ * ("applet not selected"), 6982 (security status) or the card was reset (reset_seen set),
+ * the driver re-selects the applet (probe) in a transaction and the command is sent again
+ * in it; when another client holds the card (VNP_E_SHARING), the command waits for a
+ * transaction. Returns like vnp_apdu_run. */
+struct vnp_sw_entry;
+int vnp_card_run_one(struct vnp_card *card, struct vnp_apdu *a,
+		     const struct vnp_sw_entry *applet_sw);
 
 /* Detection: try each known driver's probe in order (no PIN try, no write). Sets
  * card->drv. VNP_E_NOT_SUPPORTED when no driver knows the card. */

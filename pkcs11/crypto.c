@@ -7,6 +7,7 @@
  * any other result ends it. Keys with CKA_ALWAYS_AUTHENTICATE need C_Login
  * (CKU_CONTEXT_SPECIFIC) after C_SignInit, else C_Sign/C_SignFinal give
  * CKR_USER_NOT_LOGGED_IN. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,34 +100,59 @@ static void verify_end(struct vnp_session *s)
 	s->verify_active = false;
 }
 
-/* The card part of a signature: everything fed is in s->sign.ctx. */
-static CK_RV sign_card_locked(struct vnp_session *s, struct vnp_token *tok, CK_BYTE_PTR sig,
-			      CK_ULONG_PTR sig_len)
+/* Prepare the card part of a signature (everything fed is in s->sign.ctx) as req. */
+static CK_RV sign_prepare_locked(struct vnp_session *s, struct vnp_token *tok, CK_BYTE_PTR sig,
+				 CK_ULONG_PTR sig_len, struct vnp_sign_req *req)
 {
-	struct vnp_sign_params params;
 	struct vnp_p11_obj *key;
-	uint8_t in[512];
-	size_t in_len = sizeof(in), out_len = *sig_len;
-	CK_RV rv;
-	int vrv;
 
 	if (!tok->user_logged_in)
 		return CKR_USER_NOT_LOGGED_IN;
 	if (s->sign.always_auth && !s->sign.ctx_auth)
 		return CKR_USER_NOT_LOGGED_IN;
+	if (!tok->card.drv->sign)
+		return CKR_FUNCTION_NOT_SUPPORTED;
 	key = vnp_object_get(tok, s->sign.key);
 	if (!key)
 		return CKR_KEY_HANDLE_INVALID;
-	memset(&params, 0, sizeof(params));
-	rv = vnp_sigctx_card_input(s->sign.ctx, in, &in_len, &params);
+	memset(req, 0, offsetof(struct vnp_sign_req, in));
+	req->key = key->meta;
+	req->in_len = sizeof(req->in);
+	req->out = sig;
+	req->out_len = *sig_len;
+	return vnp_sigctx_card_input(s->sign.ctx, req->in, &req->in_len, &req->params);
+}
+
+/* Send req to the card through the token's signing queue without the module lock, then
+ * apply the result. Module lock held on entry and on return (released meanwhile). */
+static CK_RV sign_card(struct vnp_slot *slot, struct vnp_token *tok, struct vnp_sign_req *req,
+		       CK_ULONG_PTR sig_len)
+{
+	CK_RV rv = CKR_OK;
+
+	if (!tok->batch)
+		rv = vnp_batch_new(&tok->batch);
 	if (rv != CKR_OK)
 		return rv;
-	vnp_token_io_begin(tok);
-	vrv = tok->card.drv->sign(&tok->card, &key->meta, &params, in, in_len, sig, &out_len);
-	vnp_token_io_end(tok, vrv);
-	if (vrv != VNP_OK)
-		return vrv == VNP_E_CONDITIONS ? CKR_KEY_FUNCTION_NOT_PERMITTED : vnp_ck_rv(vrv);
-	*sig_len = out_len;
+	tok->io_refs++;
+	vnp_mutex_unlock(vnp_lib.lock);
+	vnp_batch_sign(tok, req);
+	vnp_mutex_lock(vnp_lib.lock);
+	tok->io_refs--;
+	vnp_token_io_result_locked(tok, req->vrv, req->reset);
+	if (tok->orphan) {
+		/* the token was reaped meanwhile (card removed) */
+		if (!tok->io_refs)
+			vnp_token_free(tok, vnp_lib.backends[slot->backend].ops, true);
+		return CKR_DEVICE_REMOVED;
+	}
+	if (req->vrv == VNP_E_CONDITIONS)
+		return CKR_KEY_FUNCTION_NOT_PERMITTED;
+	if (req->vrv == VNP_E_INVALID_DATA)
+		return CKR_DATA_LEN_RANGE; /* 6A80: the input does not fit the scheme */
+	if (req->vrv != VNP_OK)
+		return vnp_ck_rv(req->vrv);
+	*sig_len = req->out_len;
 	return CKR_OK;
 }
 
@@ -150,8 +176,11 @@ static CK_RV sign_len_check(struct vnp_session *s, CK_BYTE_PTR sig, CK_ULONG_PTR
 	return CKR_OK;
 }
 
+/* The host part of C_Sign / C_SignFinal. CKR_OK with *ret_card set: req is ready for the
+ * card (the session's operation has ended). */
 static CK_RV sign_locked(struct vnp_session *s, struct vnp_token *tok, bool final,
-			 CK_BYTE_PTR data, CK_ULONG data_len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len)
+			 CK_BYTE_PTR data, CK_ULONG data_len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len,
+			 struct vnp_sign_req *req, bool *ret_card)
 {
 	bool done;
 	CK_RV rv;
@@ -172,8 +201,9 @@ static CK_RV sign_locked(struct vnp_session *s, struct vnp_token *tok, bool fina
 	if (!final)
 		rv = vnp_sigctx_update(s->sign.ctx, data, data_len);
 	if (rv == CKR_OK)
-		rv = sign_card_locked(s, tok, sig, sig_len);
+		rv = sign_prepare_locked(s, tok, sig, sig_len, req);
 	sign_end(s);
+	*ret_card = rv == CKR_OK;
 	return rv;
 }
 
@@ -183,6 +213,8 @@ static CK_RV sign_entry(const char *fn, CK_SESSION_HANDLE hSession, bool final, 
 	struct vnp_session *s;
 	struct vnp_slot *slot = NULL;
 	struct vnp_token *tok;
+	struct vnp_sign_req req;
+	bool card = false;
 	CK_RV rv;
 
 	rv = vnp_enter();
@@ -190,7 +222,10 @@ static CK_RV sign_entry(const char *fn, CK_SESSION_HANDLE hSession, bool final, 
 		goto out;
 	rv = vnp_session_get_locked(hSession, &s, &slot, &tok);
 	if (rv == CKR_OK)
-		rv = sign_locked(s, tok, final, pData, ulDataLen, pSignature, pulSignatureLen);
+		rv = sign_locked(s, tok, final, pData, ulDataLen, pSignature, pulSignatureLen,
+				 &req, &card);
+	if (card)
+		rv = sign_card(slot, tok, &req, pulSignatureLen);
 	if (slot && slot->tok && slot->tok->removed)
 		rv = CKR_DEVICE_REMOVED;
 	vnp_slot_reap_locked(slot);

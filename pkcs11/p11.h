@@ -7,11 +7,19 @@
  *    Every entry point takes it for the whole call (vnp_enter/vnp_leave), so entry
  *    functions never race with C_CloseSession or a token being dropped.
  *  - token lock (tok->lock): card I/O. Taken inside the module lock around each driver
- *    call (vnp_token_io_begin/end), never the other way round.
+ *    call (vnp_token_io_begin/end), never the other way round: no thread holding a token
+ *    lock waits for the module lock.
+ *  - signing queue lock (batch.c, tok->batch): a leaf, held only to look at the queue.
  * Functions ending in _locked need the module lock held.
- * Known limit: the module lock stays held across card I/O, so a slow signature on one
- * token blocks every other thread's calls (even on other slots) until it ends. Correct,
- * not concurrent; a per-token split would need session/token reference counting.
+ * The one exception to "the module lock for the whole call": C_Sign / C_SignFinal. Under
+ * the module lock they check everything, copy the key and the card input into a request,
+ * end the session's operation and pin the token (tok->io_refs); then they release the
+ * module lock, take the card through the signing queue (token lock only: several
+ * requests may go as one batch), and take the module lock again to apply the result
+ * (vnp_token_io_result_locked) and unpin. A token reaped meanwhile is detached from its
+ * slot at once but freed by its last signer (tok->orphan). So other calls, other tokens
+ * and the next signers' preparation go on while a signature is on the card; calls that
+ * need the same token's card wait for the token lock (holding the module lock).
  *
  * Card removal: a driver call that finds the card gone (vnp_token_io_end), or a reader
  * refresh that finds it absent, marks the token removed; vnp_slot_reap_locked then closes
@@ -57,8 +65,14 @@ struct vnp_p11_obj {
 	size_t spki_len;
 };
 
+struct vnp_batch;
+
 struct vnp_token {
 	void *lock;              /* token lock: card I/O */
+	struct vnp_batch *batch; /* the signing queue (batch.c), made at the first C_Sign */
+	unsigned io_refs;        /* signers at the card without the module lock (module lock) */
+	bool orphan;             /* reaped while io_refs > 0: the last signer frees it */
+	uint64_t batch_base_ops, batch_base_requests; /* queue counts at reset_apdu_stats */
 	struct vnp_card card;
 	struct vnp_token_info info;
 	uint32_t dir_counter;
@@ -198,6 +212,35 @@ CK_RV vnp_token_pin_refresh_locked(struct vnp_token *tok);
 void vnp_token_so_update(struct vnp_token *tok, int tries_left);
 /* End the recovery SO login and wipe the stored response code (no card I/O). */
 void vnp_token_so_logout(struct vnp_token *tok);
+
+/* Apply a driver result to the token's state: after a reset (reset true) the login is
+ * dropped, a removal marks the token removed, a terminated applet records it. Module lock
+ * held; the token lock is not needed. */
+void vnp_token_io_result_locked(struct vnp_token *tok, int vrv, bool reset);
+
+/* ---- batch.c ---- */
+/* One signature waiting for the card. The caller fills key, params, in, out, out_len. */
+struct vnp_sign_req {
+	struct vnp_obj key;            /* a copy: the object list may change meanwhile */
+	struct vnp_sign_params params;
+	uint8_t in[512];
+	size_t in_len;
+	uint8_t *out;
+	size_t out_len;                /* capacity on entry, signature length on VNP_OK */
+	int vrv;                       /* the driver's result for this request */
+	bool reset;                    /* the card was reset during the operation */
+	bool done;
+	struct vnp_sign_req *next;
+};
+/* Make / free a token's queue (destroy false: only free the memory, in a forked child). */
+CK_RV vnp_batch_new(struct vnp_batch **ret);
+void vnp_batch_free(struct vnp_batch *q, bool destroy);
+/* Sign req on tok's card, coalesced with other waiting requests for the same key and
+ * scheme. Module lock NOT held (the caller pins tok with io_refs); takes the token lock
+ * for the card I/O. Sets req->vrv, req->out_len, req->reset. */
+void vnp_batch_sign(struct vnp_token *tok, struct vnp_sign_req *req);
+/* Card operations made and requests served so far by q (0 for NULL). */
+void vnp_batch_counts(struct vnp_batch *q, uint64_t *ret_card_ops, uint64_t *ret_requests);
 
 /* ---- session.c ---- */
 /* The session with handle h, its slot and connected token. CKR_SESSION_HANDLE_INVALID. */

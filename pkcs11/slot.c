@@ -29,8 +29,17 @@ void vnp_token_io_begin(struct vnp_token *tok)
  * marks the token removed (dropped by vnp_slot_reap_locked). Returns vrv. */
 int vnp_token_io_end(struct vnp_token *tok, int vrv)
 {
-	if (tok->card.reset_seen) {
-		tok->card.reset_seen = false;
+	bool reset = tok->card.reset_seen;
+
+	tok->card.reset_seen = false;
+	vnp_token_io_result_locked(tok, vrv, reset);
+	vnp_mutex_unlock(tok->lock);
+	return vrv;
+}
+
+void vnp_token_io_result_locked(struct vnp_token *tok, int vrv, bool reset)
+{
+	if (reset) {
 		if (tok->user_logged_in)
 			vnp_log(VNP_LOG_P11, "%s: card was reset: login state dropped",
 				tok->card.io.who);
@@ -47,8 +56,6 @@ int vnp_token_io_end(struct vnp_token *tok, int vrv)
 		vnp_token_so_update(tok, 0);
 		tok->user_logged_in = false;
 	}
-	vnp_mutex_unlock(tok->lock);
-	return vrv;
 }
 
 void vnp_token_so_update(struct vnp_token *tok, int tries_left)
@@ -81,6 +88,7 @@ void vnp_token_free(struct vnp_token *tok, const struct vnp_reader_ops *ops, boo
 		ops->disconnect(tok->card.io.reader);
 	vnp_objects_free(tok->objs, tok->n_objs);
 	vnp_token_so_logout(tok);
+	vnp_batch_free(tok->batch, disconnect);
 	if (disconnect)
 		vnp_mutex_free(tok->lock);
 	free(tok);
@@ -120,7 +128,10 @@ void vnp_slot_reap_locked(struct vnp_slot *slot)
 		return;
 	vnp_log(VNP_LOG_P11, "slot %lu: token removed", (unsigned long)slot->id);
 	vnp_sessions_close_slot_locked(slot->id);
-	vnp_token_free(slot->tok, vnp_lib.backends[slot->backend].ops, true);
+	if (slot->tok->io_refs)
+		slot->tok->orphan = true; /* a signer is at the card: it frees the token */
+	else
+		vnp_token_free(slot->tok, vnp_lib.backends[slot->backend].ops, true);
 	slot->tok = NULL;
 	slot->event = true;
 }

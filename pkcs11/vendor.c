@@ -33,6 +33,8 @@ static CK_RV get_apdu_stats(CK_SLOT_ID slot_id, struct vnp_ext_apdu_stats *ret)
 		goto out;
 	rv = ret ? slot_token_locked(slot_id, &slot, &tok) : CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK) {
+		/* the token lock: a signer may be at the card without the module lock */
+		vnp_token_io_begin(tok);
 		st = &tok->card.io.stats;
 		memset(ret, 0, sizeof(*ret));
 		ret->apdus = st->apdus;
@@ -40,6 +42,11 @@ static CK_RV get_apdu_stats(CK_SLOT_ID slot_id, struct vnp_ext_apdu_stats *ret)
 		ret->transactions = st->transactions;
 		ret->bytes_out = st->bytes_out;
 		ret->bytes_in = st->bytes_in;
+		ret->reader_calls = st->reader_calls;
+		vnp_token_io_end(tok, VNP_OK);
+		vnp_batch_counts(tok->batch, &ret->sign_card_ops, &ret->sign_requests);
+		ret->sign_card_ops -= tok->batch_base_ops;
+		ret->sign_requests -= tok->batch_base_requests;
 	}
 	vnp_leave(rv);
 out:
@@ -57,8 +64,12 @@ static CK_RV reset_apdu_stats(CK_SLOT_ID slot_id)
 	if (rv != CKR_OK)
 		goto out;
 	rv = slot_token_locked(slot_id, &slot, &tok);
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
+		vnp_token_io_begin(tok);
 		memset(&tok->card.io.stats, 0, sizeof(tok->card.io.stats));
+		vnp_token_io_end(tok, VNP_OK);
+		vnp_batch_counts(tok->batch, &tok->batch_base_ops, &tok->batch_base_requests);
+	}
 	vnp_leave(rv);
 out:
 	vnp_trace("vnp_ext.reset_apdu_stats", rv, "slot=%lu", (unsigned long)slot_id);

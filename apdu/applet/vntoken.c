@@ -25,6 +25,7 @@ static const uint8_t vntoken_aid[] = { 0xF0, 0x56, 0x4E, 0x50, 0x4B, 0x49, 0x54,
 #define INS_GENERATE 0x47
 #define INS_MSE 0x22
 #define INS_PSO 0x2A
+#define INS_SIGN 0x2B
 #define INS_CREATE 0xE0
 #define INS_DELETE 0xE4
 #define INS_GET_CHALLENGE 0x84
@@ -59,6 +60,7 @@ struct vntoken_state {
 	uint16_t env_salt;
 	unsigned max_tries;    /* user PIN counter maximum (SELECT tag 88) */
 	unsigned so_max_tries; /* unblock counter maximum (SELECT tag 8B) */
+	bool sign_self;        /* SIGN / SIGN BATCH (80 2B): no MSE SET needed */
 };
 
 static struct vntoken_state *state(struct vnp_card *card)
@@ -127,6 +129,7 @@ static int vntoken_probe(struct vnp_card *card, struct vnp_token_info *ret_info)
 	card->io.card_max_resp_data = info.max_resp_data;
 	st->max_tries = info.user_pin.max_tries;
 	st->so_max_tries = info.so_pin.max_tries;
+	st->sign_self = info.sign_self;
 	if (ret_info)
 		*ret_info = info;
 out:
@@ -418,44 +421,97 @@ static int pso_cds(struct vnp_card *card, const uint8_t *in, size_t in_len, uint
 	return rv;
 }
 
-static int vntoken_sign(struct vnp_card *card, const struct vnp_obj *key,
-			const struct vnp_sign_params *params, const uint8_t *in, size_t in_len,
-			uint8_t *out, size_t *out_len)
+/* The card's algorithm reference, hash and salt for params. */
+static int scheme_refs(const struct vnp_sign_params *params, uint8_t *ret_alg, uint8_t *ret_hash,
+		       uint16_t *ret_salt)
 {
-	struct vntoken_state *st = state(card);
-	uint8_t alg, hash = 0;
-	uint16_t salt = 0, sw = 0;
-	bool began = false, skipped = false;
-	size_t len = 0;
-	int rv;
-
-	if (!key || !params || !in || !in_len || !out || !out_len || key->kind != VNP_OBJ_KEY)
-		return VNP_E_ARGS;
-	if (!st)
-		return VNP_E_NOMEM;
+	*ret_hash = 0;
+	*ret_salt = 0;
 	switch (params->scheme) {
 	case VNP_SIG_RSA_PKCS1:
-		alg = ALGREF_RSA_PKCS1;
-		break;
+		*ret_alg = ALGREF_RSA_PKCS1;
+		return VNP_OK;
 	case VNP_SIG_RSA_PSS:
 		/* APPLET.md: one hash names both the message hash and MGF1. */
 		if (params->pss_hash == VNP_HASH_NONE || params->pss_mgf1_hash != params->pss_hash)
 			return VNP_E_NOT_SUPPORTED;
-		alg = ALGREF_RSA_PSS;
-		hash = (uint8_t)params->pss_hash; /* hash references equal enum vnp_hash */
-		salt = params->pss_salt_len;
-		break;
+		*ret_alg = ALGREF_RSA_PSS;
+		*ret_hash = (uint8_t)params->pss_hash; /* hash references equal enum vnp_hash */
+		*ret_salt = params->pss_salt_len;
+		return VNP_OK;
 	case VNP_SIG_ECDSA:
-		alg = ALGREF_ECDSA;
-		break;
-	default:
-		return VNP_E_NOT_SUPPORTED;
+		*ret_alg = ALGREF_ECDSA;
+		return VNP_OK;
 	}
+	return VNP_E_NOT_SUPPORTED;
+}
+
+/* The size of a signature with key (0 when unknown). */
+static size_t sig_size(const struct vnp_obj *key)
+{
+	if (VNP_ALG_IS_RSA(key->pub.alg))
+		return key->pub.modulus_len;
+	if (VNP_ALG_IS_EC(key->pub.alg) && key->pub.ec_point_len > 1)
+		return key->pub.ec_point_len - 1; /* r || s: twice the field size */
+	return 0;
+}
+
+/* The environment template of SIGN (as MSE SET's data). */
+static void put_env(struct vnp_buf *b, uint8_t key, uint8_t alg, uint8_t hash, uint16_t salt)
+{
+	vnp_tlv_put_uint(b, 0x84, key, 1);
+	vnp_tlv_put_uint(b, 0x80, alg, 1);
+	if (alg == ALGREF_RSA_PSS) {
+		vnp_tlv_put_uint(b, 0x81, hash, 1);
+		vnp_tlv_put_uint(b, 0x85, salt, 2);
+	}
+}
+
+/* SIGN (80 2B 00 00): key, scheme and input in one self-contained APDU. */
+static int sign_self(struct vnp_card *card, const struct vnp_obj *key, uint8_t alg,
+		     uint8_t hash, uint16_t salt, const uint8_t *in, size_t in_len, uint8_t *out,
+		     size_t *out_len)
+{
+	struct vnp_buf b;
+	struct vnp_apdu a;
+	size_t want = sig_size(key);
+	int rv;
+
+	vnp_buf_init(&b);
+	put_env(&b, key->ref, alg, hash, salt);
+	vnp_tlv_put(&b, 0x9A, in, in_len);
+	if (b.failed) {
+		rv = VNP_E_NOMEM;
+		goto out;
+	}
+	apdu_init(&a, CLA_PROP, INS_SIGN, 0x00, 0x00);
+	a.data = b.p;
+	a.lc = b.len;
+	/* Ne: the signature's size when known, so that it fits one exchange */
+	a.le = want && want <= *out_len ? want : VNP_LE_MAX;
+	a.resp = out;
+	a.resp_cap = *out_len;
+	rv = vnp_card_run_one(card, &a, vntoken_sw);
+	if (rv == VNP_OK)
+		*out_len = a.resp_len;
+out:
+	vnp_buf_free(&b);
+	return rv;
+}
+
+/* MSE SET + PSO in one transaction (applets without SIGN). */
+static int sign_mse_pso(struct vnp_card *card, struct vntoken_state *st,
+			const struct vnp_obj *key, uint8_t alg, uint8_t hash, uint16_t salt,
+			const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
+{
+	bool skipped = false;
+	uint16_t sw = 0;
+	size_t len = 0;
+	int rv;
 
 	rv = vnp_card_begin(card);
 	if (rv)
-		goto out;
-	began = true;
+		return rv;
 	rv = set_env(card, st, key->ref, alg, hash, salt, &skipped);
 	if (rv)
 		goto out;
@@ -473,8 +529,134 @@ static int vntoken_sign(struct vnp_card *card, const struct vnp_obj *key,
 	if (rv == VNP_OK)
 		*out_len = len;
 out:
-	if (began)
-		vnp_card_end(card);
+	vnp_card_end(card);
+	return rv;
+}
+
+static int vntoken_sign(struct vnp_card *card, const struct vnp_obj *key,
+			const struct vnp_sign_params *params, const uint8_t *in, size_t in_len,
+			uint8_t *out, size_t *out_len)
+{
+	struct vntoken_state *st = state(card);
+	uint8_t alg, hash;
+	uint16_t salt;
+	int rv;
+
+	if (!key || !params || !in || !in_len || !out || !out_len || key->kind != VNP_OBJ_KEY)
+		return VNP_E_ARGS;
+	if (!st)
+		return VNP_E_NOMEM;
+	rv = scheme_refs(params, &alg, &hash, &salt);
+	if (rv)
+		return rv;
+	if (st->sign_self)
+		return sign_self(card, key, alg, hash, salt, in, in_len, out, out_len);
+	return sign_mse_pso(card, st, key, alg, hash, salt, in, in_len, out, out_len);
+}
+
+/* Read the SIGN BATCH answer: one 9E signature or 96 SW per item, in order. */
+static int batch_answer(const uint8_t *resp, size_t len, struct vnp_sign_item *items, size_t n)
+{
+	const uint8_t *p = resp, *end = resp + len;
+	struct vnp_tlv t;
+	uint32_t sw;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (vnp_tlv_next(&p, end, &t) != VNP_OK)
+			return VNP_E_MALFORMED;
+		if (t.tag == 0x9E) {
+			if (t.len > items[i].out_len) {
+				items[i].rv = VNP_E_BUFFER_TOO_SMALL;
+				continue;
+			}
+			memcpy(items[i].out, t.value, t.len);
+			items[i].out_len = t.len;
+			items[i].rv = VNP_OK;
+		} else if (t.tag == 0x96 && t.len == 2 && vnp_tlv_uint(&t, &sw) == VNP_OK &&
+			   sw != SW_OK) {
+			items[i].rv = vnp_sw_to_rv((uint16_t)sw, vntoken_sw);
+		} else {
+			return VNP_E_MALFORMED;
+		}
+	}
+	return p == end ? VNP_OK : VNP_E_MALFORMED;
+}
+
+/* SIGN BATCH (80 2B 01 00) of items[0..n): as many per APDU as the card and the reader take
+ * in one exchange. */
+static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
+			      const struct vnp_sign_params *params, struct vnp_sign_item *items,
+			      size_t n)
+{
+	struct vntoken_state *st = state(card);
+	const struct vnp_card_io *io = &card->io;
+	bool ext = io->caps.extended && io->card_extended;
+	size_t max_lc = ext ? 65535u : 255u, max_le = ext ? 65536u : 256u;
+	size_t per_sig = sig_size(key) + 4, done = 0, from = 0;
+	uint8_t alg, hash, *resp = NULL;
+	struct vnp_buf b;
+	uint16_t salt;
+	int rv;
+
+	if (!key || !params || !items || !n || key->kind != VNP_OBJ_KEY)
+		return VNP_E_ARGS;
+	if (!st)
+		return VNP_E_NOMEM;
+	if (!st->sign_self || per_sig == 4)
+		return VNP_E_NOT_SUPPORTED;
+	rv = scheme_refs(params, &alg, &hash, &salt);
+	if (rv)
+		return rv;
+	if (ext && io->caps.max_cmd > 9)
+		max_lc = VNP_MIN(max_lc, io->caps.max_cmd - 9);
+	if (io->card_max_cmd_data)
+		max_lc = VNP_MIN(max_lc, io->card_max_cmd_data);
+	if (ext && io->caps.max_resp > 2)
+		max_le = VNP_MIN(max_le, io->caps.max_resp - 2);
+	if (ext && io->card_max_resp_data)
+		max_le = VNP_MIN(max_le, io->card_max_resp_data);
+	resp = malloc(VNP_LE_MAX);
+	if (!resp)
+		return VNP_E_NOMEM;
+	vnp_buf_init(&b);
+	while (done < n && rv == VNP_OK) {
+		struct vnp_apdu a;
+		size_t k = 0;
+
+		b.len = 0;
+		put_env(&b, key->ref, alg, hash, salt);
+		/* 64 inputs at most (APPLET.md); always at least one per APDU */
+		while (done + k < n && k < 64) {
+			size_t before = b.len;
+
+			vnp_tlv_put(&b, 0x9A, items[done + k].in, items[done + k].in_len);
+			if (k && (b.len > max_lc || (k + 1) * per_sig > max_le)) {
+				b.len = before;
+				break;
+			}
+			k++;
+		}
+		if (b.failed) {
+			rv = VNP_E_NOMEM;
+			break;
+		}
+		apdu_init(&a, CLA_PROP, INS_SIGN, 0x01, 0x00);
+		a.data = b.p;
+		a.lc = b.len;
+		a.le = VNP_MIN(k * per_sig, (size_t)VNP_LE_MAX);
+		a.resp = resp;
+		a.resp_cap = VNP_LE_MAX;
+		from = done;
+		rv = vnp_card_run_one(card, &a, vntoken_sw);
+		if (rv == VNP_OK)
+			rv = batch_answer(resp, a.resp_len, items + done, k);
+		done += k;
+	}
+	vnp_buf_free(&b);
+	free(resp);
+	for (size_t i = from; rv && i < n; i++)
+		items[i].rv = rv; /* the failed exchange's items and those never sent */
 	return rv;
 }
 
@@ -642,6 +824,7 @@ const struct vnp_card_driver vnp_driver_vntoken = {
 	.change_pin = vntoken_change_pin,
 	.generate_key = vntoken_generate_key,
 	.sign = vntoken_sign,
+	.sign_batch = vntoken_sign_batch,
 	.write_object = vntoken_write_object,
 	.delete_object = vntoken_delete_object,
 	.get_random = vntoken_get_random,

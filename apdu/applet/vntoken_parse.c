@@ -145,6 +145,7 @@ int vnp_vntoken_parse_caps(const uint8_t *buf, size_t len, struct vnp_token_info
 			info.user_pin.initial = (v & 0x04) != 0;
 			info.terminated = (v & 0x08) != 0;
 			info.challenge_pending = (v & 0x10) != 0;
+			info.sign_self = (v & 0x20) != 0;
 			break;
 		case 0x85:
 			for (i = 0; i < t.len; i++)

@@ -32,6 +32,10 @@ struct vnp_ext_apdu_stats {
 	uint64_t by_ins[256];  /* the same, per INS byte */
 	uint64_t transactions; /* card transactions opened */
 	uint64_t bytes_out, bytes_in;
+	uint64_t reader_calls; /* reader calls: transmit, begin and end transaction (through
+				* pcscd each is one round trip) */
+	uint64_t sign_requests; /* C_Sign/C_SignFinal that went to the card */
+	uint64_t sign_card_ops; /* card operations they took (fewer when batched) */
 };
 
 /* PIN counters, read from the token without spending a try. -1: unknown. */

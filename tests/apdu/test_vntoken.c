@@ -373,6 +373,150 @@ static void test_reset_reselects(void **state)
 	finish();
 }
 
+/* ---- SIGN / SIGN BATCH (80 2B): one self-contained APDU, no transaction ---- */
+
+#define CAPS_SIGN                                                                          \
+	"6F 3A 80 02 01 00 81 08 01 02 03 04 05 06 07 08 82 02 08 00 83 02 04 00 84 01 25 " \
+	"85 04 01 02 11 12 86 07 54 65 73 74 20 56 54 87 04 00 00 00 2A 88 03 04 08 03 "   \
+	"89 02 03 05 8A 01 01"
+#define SIGN_EC "80 2B 00 00 28 84 01 01 80 01 03 9A 20 {32:01} 40"
+
+static void test_sign_self(void **state)
+{
+	static const struct th_step steps[] = {
+		{ SELECT, CAPS_SIGN " 90 00" },
+		/* steady state: one APDU, no transaction, no MSE */
+		{ SIGN_EC, "{64:55} 90 00" },
+		/* PSS: hash and salt in the template; Le 256 (short form 00) */
+		{ "80 2B 00 00 2F 84 01 01 80 01 02 81 01 03 85 02 00 20 9A 20 {32:01} 00",
+		  "{256:57} 90 00" },
+		/* the applet is no longer selected: SELECT and the command again, in a
+		 * transaction */
+		{ SIGN_EC, "6D 00" },
+		{ SELECT, CAPS_SIGN " 90 00" },
+		{ SIGN_EC, "{64:56} 90 00" },
+		/* another application holds a transaction: ours waits for one */
+		{ SIGN_EC, NULL, VNP_E_SHARING },
+		{ SIGN_EC, "{64:58} 90 00" },
+		/* 6982 stays 6982 after one re-select: no second retry */
+		{ SIGN_EC, "69 82" },
+		{ SELECT, CAPS_SIGN " 90 00" },
+		{ SIGN_EC, "69 82" },
+		/* a reset reported by the transmit: reset_seen, SELECT, once more */
+		{ SIGN_EC, NULL, VNP_E_CARD_RESET },
+		{ SELECT, CAPS_SIGN " 90 00" },
+		{ SIGN_EC, "{64:59} 90 00" },
+		/* VERIFY spends a try: never retried, whatever the answer */
+		{ "00 20 00 81 06 31 32 33 34 35 36", "6D 00" },
+		{ NULL },
+	};
+	struct vnp_obj key = { .kind = VNP_OBJ_KEY, .ref = 1,
+			       .pub = { .alg = VNP_ALG_EC_P256, .ec_point_len = 65 } };
+	struct vnp_obj rsa = { .kind = VNP_OBJ_KEY, .ref = 1,
+			       .pub = { .alg = VNP_ALG_RSA2048, .modulus_len = 256 } };
+	struct vnp_sign_params ec = { .scheme = VNP_SIG_ECDSA };
+	struct vnp_sign_params pss = { .scheme = VNP_SIG_RSA_PSS, .pss_hash = VNP_HASH_SHA256,
+				       .pss_mgf1_hash = VNP_HASH_SHA256, .pss_salt_len = 32 };
+	struct vnp_token_info info;
+	uint8_t in[32], out[384];
+	size_t out_len;
+	int tries;
+
+	(void)state;
+	memset(in, 1, sizeof(in));
+	start(steps, false);
+	assert_int_equal(vnp_card_detect(&card, &info), VNP_OK);
+	assert_true(info.sign_self);
+	assert_int_equal(rd.begins, 1);
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &ec, in, 32, out, &out_len), VNP_OK);
+	th_assert_hex(out, out_len, "{64:55}");
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &rsa, &pss, in, 32, out, &out_len), VNP_OK);
+	assert_int_equal(out_len, 256);
+	assert_int_equal(rd.begins, 1);
+	assert_int_equal(card.io.stats.reader_calls, 3 + 2); /* probe: begin, SELECT, end */
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &ec, in, 32, out, &out_len), VNP_OK);
+	th_assert_hex(out, out_len, "{64:56}");
+	assert_int_equal(rd.begins, 2);
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &ec, in, 32, out, &out_len), VNP_OK);
+	th_assert_hex(out, out_len, "{64:58}");
+	assert_int_equal(rd.begins, 3);
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &ec, in, 32, out, &out_len),
+			 VNP_E_SECURITY_STATUS);
+	assert_false(card.reset_seen);
+	out_len = sizeof(out);
+	assert_int_equal(vnp_driver_vntoken.sign(&card, &key, &ec, in, 32, out, &out_len), VNP_OK);
+	th_assert_hex(out, out_len, "{64:59}");
+	assert_true(card.reset_seen);
+	assert_int_not_equal(vnp_driver_vntoken.verify(&card, VNP_PIN_USER,
+						       (const uint8_t *)"123456", 6, &tries),
+			     VNP_OK);
+	assert_int_equal(card.io.stats.by_ins[0x22], 0);
+	assert_int_equal(card.io.stats.by_ins[0x2A], 0);
+	finish();
+}
+
+static void test_sign_batch(void **state)
+{
+	static const struct th_step steps[] = {
+		{ SELECT, CAPS_SIGN " 90 00" },
+		/* two inputs, one answered with a signature, one with its own SW */
+		{ "80 2B 01 00 4A 84 01 01 80 01 03 9A 20 {32:01} 9A 20 {32:02} 88",
+		  "9E 40 {64:55} 96 02 6A 80 90 00" },
+		/* five inputs in short form: 3 answers fit 256 bytes, then 2 */
+		{ "80 2B 01 00 6C 84 01 01 80 01 03 9A 20 {32:01} 9A 20 {32:01} 9A 20 {32:01} CC",
+		  "9E 40 {64:61} 9E 40 {64:62} 9E 40 {64:63} 90 00" },
+		{ "80 2B 01 00 4A 84 01 01 80 01 03 9A 20 {32:01} 9A 20 {32:01} 88", "69 82" },
+		{ SELECT, CAPS_SIGN " 90 00" },
+		{ "80 2B 01 00 4A 84 01 01 80 01 03 9A 20 {32:01} 9A 20 {32:01} 88", "69 82" },
+		/* a malformed answer: fewer results than inputs */
+		{ "80 2B 01 00 4A 84 01 01 80 01 03 9A 20 {32:01} 9A 20 {32:02} 88",
+		  "9E 40 {64:55} 90 00" },
+		{ NULL },
+	};
+	struct vnp_obj key = { .kind = VNP_OBJ_KEY, .ref = 1,
+			       .pub = { .alg = VNP_ALG_EC_P256, .ec_point_len = 65 } };
+	struct vnp_sign_params ec = { .scheme = VNP_SIG_ECDSA };
+	struct vnp_sign_item items[5];
+	uint8_t in1[32], in2[32], out[5][64];
+
+	(void)state;
+	memset(in1, 1, sizeof(in1));
+	memset(in2, 2, sizeof(in2));
+	start(steps, false);
+	assert_int_equal(vnp_card_detect(&card, NULL), VNP_OK);
+	memset(items, 0, sizeof(items));
+	for (int i = 0; i < 5; i++) {
+		items[i].in = i == 1 ? in2 : in1;
+		items[i].in_len = 32;
+		items[i].out = out[i];
+		items[i].out_len = sizeof(out[i]);
+	}
+	assert_int_equal(vnp_driver_vntoken.sign_batch(&card, &key, &ec, items, 2), VNP_OK);
+	assert_int_equal(items[0].rv, VNP_OK);
+	assert_int_equal(items[0].out_len, 64);
+	th_assert_hex(out[0], 64, "{64:55}");
+	assert_int_equal(items[1].rv, VNP_E_INVALID_DATA);
+	items[1].in = in1;
+	assert_int_equal(vnp_driver_vntoken.sign_batch(&card, &key, &ec, items, 5),
+			 VNP_E_SECURITY_STATUS);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(items[i].rv, VNP_OK);
+	th_assert_hex(out[2], 64, "{64:63}");
+	for (int i = 3; i < 5; i++)
+		assert_int_equal(items[i].rv, VNP_E_SECURITY_STATUS);
+	items[1].in = in2;
+	assert_int_equal(vnp_driver_vntoken.sign_batch(&card, &key, &ec, items, 2),
+			 VNP_E_MALFORMED);
+	assert_int_equal(items[0].rv, VNP_E_MALFORMED);
+	assert_int_equal(items[1].rv, VNP_E_MALFORMED);
+	finish();
+}
+
 static void test_nested_transactions(void **state)
 {
 	static const struct th_step steps[] = { { NULL } };
@@ -815,6 +959,8 @@ int main(void)
 		cmocka_unit_test(test_read_object),
 		cmocka_unit_test(test_sign_mse_cached),
 		cmocka_unit_test(test_sign_env_lost),
+		cmocka_unit_test(test_sign_self),
+		cmocka_unit_test(test_sign_batch),
 		cmocka_unit_test(test_reset_reselects),
 		cmocka_unit_test(test_nested_transactions),
 		cmocka_unit_test(test_verify),

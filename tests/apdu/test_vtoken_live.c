@@ -128,6 +128,7 @@ static void run_live(bool extended)
 	struct vnp_dir *dir = NULL;
 	uint8_t hash[32], sig[128], *val = NULL, *big, rnd[300];
 	size_t sig_len, len, i;
+	uint64_t apdus_before, tx_before;
 	int tries = 0, fd;
 	void *h;
 	vnp_vtoken_plugin_fn fn;
@@ -174,12 +175,46 @@ static void run_live(bool extended)
 
 	for (i = 0; i < sizeof(hash); i++)
 		hash[i] = (uint8_t)i;
+	apdus_before = card.io.stats.apdus;
+	tx_before = card.io.stats.transactions;
 	for (i = 0; i < 2; i++) {
 		sig_len = sizeof(sig);
 		assert_int_equal(card.drv->sign(&card, &key, &ec, hash, 32, sig, &sig_len), VNP_OK);
 		check_ecdsa(&key.pub, hash, 32, sig, sig_len);
 	}
-	assert_int_equal(card.io.stats.by_ins[0x22], 1); /* MSE once for two signatures */
+	/* SIGN names key and scheme: no MSE SET, one APDU and no transaction per signature */
+	assert_int_equal(card.io.stats.by_ins[0x22], 0);
+	assert_int_equal(card.io.stats.by_ins[0x2B], 2);
+	assert_int_equal(card.io.stats.apdus - apdus_before, 2);
+	assert_int_equal(card.io.stats.transactions, tx_before);
+
+	/* SIGN BATCH: five inputs in one APDU; the one that does not fit ECDSA (65 bytes)
+	 * gets its own error, the others verify */
+	{
+		static uint8_t long_in[65];
+		uint8_t sigs[5][80];
+		struct vnp_sign_item items[5];
+
+		memset(items, 0, sizeof(items));
+		for (i = 0; i < 5; i++) {
+			items[i].in = i == 2 ? long_in : hash;
+			items[i].in_len = i == 2 ? sizeof(long_in) : 32 - i;
+			items[i].out = sigs[i];
+			items[i].out_len = sizeof(sigs[i]);
+			items[i].rv = -1;
+		}
+		apdus_before = card.io.stats.apdus;
+		assert_int_equal(card.drv->sign_batch(&card, &key, &ec, items, 5), VNP_OK);
+		assert_int_equal(card.io.stats.apdus - apdus_before, extended ? 1 : 2);
+		for (i = 0; i < 5; i++) {
+			if (i == 2) {
+				assert_int_equal(items[i].rv, VNP_E_INVALID_DATA);
+				continue;
+			}
+			assert_int_equal(items[i].rv, VNP_OK);
+			check_ecdsa(&key.pub, hash, 32 - i, sigs[i], items[i].out_len);
+		}
+	}
 
 	/* the card forgets the environment behind the driver's back: 6985, MSE, retry */
 	lr.pl->reset(lr.vc);

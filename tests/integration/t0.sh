@@ -11,16 +11,16 @@ mode=${1:-pcsc}
 port=${VNP_TEST_PORT:-35971}
 [ "$mode" = pcsc ] || fail "this test runs through pcscd only"
 
-# gr_after_pso TRACE: the trace holds a PSO answered 61 00, then GET RESPONSE 00 C0 00 00 00
-# answered with 256 bytes and 90 00.
+# gr_after_pso TRACE: the trace holds a signing command (PSO, or vntoken's SIGN 80 2B)
+# answered 61 00, then GET RESPONSE 00 C0 00 00 00 answered with 256 bytes and 90 00.
 gr_after_pso() {
 	awk '
-		/-> 00 2A 9E 9A/ { pso = 1; next }
+		/-> (00 2A 9E 9A|80 2B 00 00)/ { pso = 1; next }
 		pso == 1 && /<- 61 00$/ { pso = 2; next }
 		pso == 2 && /-> 00 C0 00 00 00$/ { pso = 3; next }
 		pso == 3 && /<- / { n = split(substr($0, index($0, "<- ") + 3), b, " ");
 			if (n == 258 && b[257] == "90" && b[258] == "00") ok = 1 }
-		{ if (pso && !/-> 00 2A 9E 9A/) pso = (pso == 3 && /<- /) ? 0 : pso }
+		{ if (pso && !/-> (00 2A 9E 9A|80 2B 00 00)/) pso = (pso == 3 && /<- /) ? 0 : pso }
 		END { exit !ok }' "$1"
 }
 # retry_6c TRACE: some command answered 6C XX is sent again with its last byte (Le) = XX.

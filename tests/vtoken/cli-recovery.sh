@@ -27,8 +27,8 @@ grep -qx "unblock_challenge=$ch" "$tmp/k.state" || fail "challenge not saved"
 	fail "show --json: no pending challenge"
 "$VT" show --state "$tmp/k.state" | grep -q '^unblock: .*10 of 10 tries left, recovery key present, challenge pending$' ||
 	fail "show: unblock line"
-# a new card (another process) sees the request: SELECT flags 84 01 17
-"$VT" apdu --state "$tmp/k.state" "$SELECT" | grep -q '840117' || fail "flag bit 4 after restart"
+# a new card (another process) sees the request: SELECT flags 84 01 37
+"$VT" apdu --state "$tmp/k.state" "$SELECT" | grep -q '840137' || fail "flag bit 4 after restart"
 # a wrong response spends an unblock try and keeps the request
 out=$("$VT" apdu --state "$tmp/k.state" "$SELECT" \
 	002C0081100000000000000000000036353433323100 0020008200) || fail "apdu RRC"

@@ -36,7 +36,7 @@ static void test_select_answer(void **state)
 	expect_tag(f, 0x81, "5654000000000001");
 	expect_tag(f, 0x82, "FFFF");
 	expect_tag(f, 0x83, "FFFF");
-	expect_tag(f, 0x84, "07");
+	expect_tag(f, 0x84, "27");
 	expect_tag(f, 0x85, "01021112");
 	expect_tag(f, 0x86, "5465737420746F6B656E");
 	expect_tag(f, 0x87, "00000000");
@@ -52,7 +52,7 @@ static void test_select_short(void **state)
 	assert_int_equal(vt_tx(f, SELECT), 0x9000);
 	expect_tag(f, 0x82, "00FF");
 	expect_tag(f, 0x83, "0100");
-	expect_tag(f, 0x84, "06");
+	expect_tag(f, 0x84, "26");
 	assert_int_equal(vt_tx(f, "80CA0100000000"), 0x6700); /* extended refused */
 }
 
@@ -130,7 +130,7 @@ static void test_change(void **state)
 	assert_string_equal(vt_state_value(f, "pin_initial"), "0");
 	assert_string_equal(vt_state_value(f, "counter"), "1");
 	assert_int_equal(vt_tx(f, SELECT), 0x9000);
-	expect_tag(f, 0x84, "03");
+	expect_tag(f, 0x84, "23");
 	expect_tag(f, 0x87, "00000001");
 	assert_int_equal(vt_tx(f, VERIFY_OK), 0x63C2);
 	assert_int_equal(vt_tx(f, "0020008106363534333231"), 0x9000);

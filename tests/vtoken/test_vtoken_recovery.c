@@ -135,7 +135,7 @@ static void test_vector(void **state)
 	st->d.has_challenge = true;
 	assert_int_equal(vnp_vt_state_save_locked(st), VNP_OK);
 	vnp_vt_state_free(st);
-	assert_int_equal(select_flags(f, f->card), 0x17); /* ext, chaining, initial, pending */
+	assert_int_equal(select_flags(f, f->card), 0x37); /* ext, chaining, initial, pending */
 	assert_int_equal(rrc(f, f->card, resp, NEW_PIN), 0x9000);
 	assert_int_equal(vt_tx(f, VERIFY_NEW), 0x9000);
 }
@@ -158,7 +158,7 @@ static void test_unblock(void **state)
 	f->p->close(f->card);
 	f->card = NULL;
 	assert_int_equal(f->p->open(f->path, &b), 0);
-	assert_int_equal(select_flags(f, b), 0x17);
+	assert_int_equal(select_flags(f, b), 0x37);
 	agency_response(challenge, resp);
 	/* a wrong response spends a try and keeps the challenge */
 	memcpy(bad, resp, sizeof(bad));
@@ -184,7 +184,7 @@ static void test_unblock(void **state)
 	assert_null(vt_state_value(f, "unblock_challenge"));
 	assert_int_equal(vt_tx_card(f, b, UNBLOCK_STATUS), 0x63CA);
 	assert_int_equal(vt_tx_card(f, b, STATUS), 0x63C3); /* not verified by the reset */
-	assert_int_equal(select_flags(f, b), 0x03);
+	assert_int_equal(select_flags(f, b), 0x23);
 	/* one use */
 	assert_int_equal(rrc(f, b, resp, NEW_PIN), 0x6985);
 	assert_int_equal(vt_tx_card(f, b, VERIFY_OK), 0x63C2);
@@ -281,7 +281,7 @@ static void test_terminate(void **state)
 	assert_int_equal(vt_tx(f, "80B0800000"), 0x6283); /* private data object */
 	/* what still answers */
 	/* ext, chaining, initial PIN, terminated, (still) pending */
-	assert_int_equal(select_flags(f, f->card), 0x1F);
+	assert_int_equal(select_flags(f, f->card), 0x3F);
 	assert_int_equal(vt_tx(f, "80CA010000"), 0x9000);
 	assert_int_equal(vt_tx(f, "80B0400000"), 0x9000);
 	assert_int_equal(f->resp_len, 4);
@@ -291,7 +291,7 @@ static void test_terminate(void **state)
 	assert_int_equal(vt_tx(f, "00C0000000"), 0x9000);
 	/* persisted: a new card instance is terminated too */
 	assert_int_equal(f->p->open(f->path, &b), 0);
-	assert_int_equal(select_flags(f, b), 0x1F);
+	assert_int_equal(select_flags(f, b), 0x3F);
 	assert_int_equal(vt_tx_card(f, b, VERIFY_OK), 0x6283);
 	f->p->close(b);
 }
@@ -323,7 +323,7 @@ static void test_no_recovery_key(void **state)
 	struct vt_fix *f = *state;
 	uint8_t resp[VNP_RECOVERY_RESPONSE_LEN] = { 0 };
 
-	assert_int_equal(select_flags(f, f->card), 0x07);
+	assert_int_equal(select_flags(f, f->card), 0x27);
 	assert_int_equal(vt_tx(f, GET_UNBLOCK_CHALLENGE), 0x6985);
 	assert_int_equal(rrc(f, f->card, resp, NEW_PIN), 0x6985);
 	assert_null(vt_state_value(f, "unblock_challenge"));

@@ -256,12 +256,148 @@ static void test_always_auth(void **state)
 	assert_int_equal(pso(f, md, 32), 0x6982);
 }
 
+/* SIGN / SIGN BATCH (80 2B): key and scheme in the command; no MSE needed, none disturbed;
+ * per-input answers; the PIN policy of PSO. */
+static uint16_t sign_cmd(struct vt_fix *f, uint8_t p1, const char *env, const uint8_t *const *in,
+			 const size_t *len, size_t n)
+{
+	uint8_t data[1500];
+	size_t o = vt_hex(env, data, sizeof(data));
+	char hdr[16];
+
+	for (size_t i = 0; i < n; i++) {
+		data[o++] = 0x9A;
+		data[o++] = (uint8_t)len[i];
+		memcpy(data + o, in[i], len[i]);
+		o += len[i];
+	}
+	snprintf(hdr, sizeof(hdr), "802B%02X00", p1);
+	return tx_ext(f, hdr, data, o);
+}
+
+static bool ecdsa_ok(EVP_PKEY *pub, const uint8_t *md, const uint8_t *rs)
+{
+	uint8_t der[80], *p = der;
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	int der_len;
+	bool ok;
+
+	ECDSA_SIG_set0(es, BN_bin2bn(rs, 32, NULL), BN_bin2bn(rs + 32, 32, NULL));
+	der_len = i2d_ECDSA_SIG(es, &p);
+	ok = der_len > 0 && verify(pub, 0, 0, md, der, (size_t)der_len) == 1;
+	ECDSA_SIG_free(es);
+	return ok;
+}
+
+static void test_sign_batch(void **state)
+{
+	struct vt_fix *f = *state;
+	uint8_t md[3][32], big[65], sig[512];
+	const uint8_t *in[65];
+	size_t len[65];
+	EVP_PKEY *pub, *rpub;
+	struct vnp_tlv t;
+	const uint8_t *p, *end;
+
+	vt_select_login(f, f->card);
+	assert_int_equal(generate(f, "810111", &pub), 0x01);
+	assert_int_equal(generate(f, "8101018202AB01", &rpub), 0x02);
+	sha256("one", md[0]);
+	sha256("two", md[1]);
+	sha256("three", md[2]);
+	memset(big, 0x77, sizeof(big));
+
+	/* SIGN: one input, the answer is the signature; an MSE SET of key 02 stays in place */
+	assert_int_equal(mse(f, "8401028001028101038502 0020"), 0x9000);
+	in[0] = md[0];
+	len[0] = 32;
+	assert_int_equal(sign_cmd(f, 0x00, "840101800103", in, len, 1), 0x9000);
+	assert_int_equal(f->resp_len, 64);
+	assert_true(ecdsa_ok(pub, md[0], f->resp));
+	assert_int_equal(pso(f, md[1], 32), 0x9000); /* PSS with key 02, as set */
+	assert_int_equal(f->resp_len, 256);
+	memcpy(sig, f->resp, 256);
+	assert_int_equal(verify(rpub, RSA_PKCS1_PSS_PADDING, 32, md[1], sig, 256), 1);
+	/* SIGN with PSS named in the template */
+	assert_int_equal(sign_cmd(f, 0x00, "840102800102810103850200 20", in, len, 1), 0x9000);
+	memcpy(sig, f->resp, 256);
+	assert_int_equal(verify(rpub, RSA_PKCS1_PSS_PADDING, 32, md[0], sig, 256), 1);
+
+	/* SIGN BATCH: three good inputs and a bad one, answered in order */
+	in[0] = md[0], in[1] = big, in[2] = md[1], in[3] = md[2];
+	len[0] = 32, len[1] = 65, len[2] = 32, len[3] = 32;
+	assert_int_equal(sign_cmd(f, 0x01, "840101800103", in, len, 4), 0x9000);
+	p = f->resp;
+	end = f->resp + f->resp_len;
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(vnp_tlv_next(&p, end, &t), VNP_OK);
+		if (i == 1) {
+			assert_int_equal(t.tag, 0x96);
+			assert_int_equal(t.len, 2);
+			assert_int_equal(t.value[0] << 8 | t.value[1], 0x6A80);
+			continue;
+		}
+		assert_int_equal(t.tag, 0x9E);
+		assert_int_equal(t.len, 64);
+		assert_true(ecdsa_ok(pub, md[i == 0 ? 0 : i - 1], t.value));
+	}
+	assert_true(p == end);
+	/* SIGN with a bad input: its SW is the command's */
+	in[0] = big;
+	len[0] = 65;
+	assert_int_equal(sign_cmd(f, 0x00, "840101800103", in, len, 1), 0x6A80);
+
+	/* errors of the whole command */
+	in[0] = md[0];
+	len[0] = 32;
+	in[1] = md[1];
+	len[1] = 32;
+	assert_int_equal(sign_cmd(f, 0x00, "840101800103", in, len, 2), 0x6A80); /* SIGN: one */
+	assert_int_equal(sign_cmd(f, 0x02, "840101800103", in, len, 1), 0x6A86);
+	assert_int_equal(sign_cmd(f, 0x01, "840101800103", in, len, 0), 0x6A80); /* no input */
+	assert_int_equal(sign_cmd(f, 0x01, "840105800103", in, len, 1), 0x6A88); /* no key */
+	assert_int_equal(sign_cmd(f, 0x01, "840101800101", in, len, 1), 0x6A80); /* PKCS#1, EC */
+	assert_int_equal(sign_cmd(f, 0x01, "840101", in, len, 1), 0x6A80);       /* no scheme */
+	for (int i = 0; i < 65; i++) {
+		in[i] = md[0];
+		len[i] = 20;
+	}
+	assert_int_equal(sign_cmd(f, 0x01, "840101800103", in, len, 65), 0x6A84);
+	/* not logged in */
+	assert_int_equal(vt_tx(f, "0020FF8100"), 0x9000);
+	assert_int_equal(sign_cmd(f, 0x01, "840101800103", in, len, 1), 0x6982);
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(rpub);
+}
+
+static void test_sign_batch_always_auth(void **state)
+{
+	struct vt_fix *f = *state;
+	const uint8_t *in[2];
+	size_t len[2] = { 32, 32 };
+	uint8_t md[32];
+	EVP_PKEY *pub;
+
+	vt_select_login(f, f->card);
+	assert_int_equal(generate(f, "810111880101", &pub), 0x01);
+	EVP_PKEY_free(pub);
+	sha256("x", md);
+	in[0] = in[1] = md;
+	assert_int_equal(sign_cmd(f, 0x01, "840101800103", in, len, 2), 0x6985); /* one only */
+	assert_int_equal(sign_cmd(f, 0x01, "840101800103", in, len, 1), 0x9000);
+	assert_int_equal(sign_cmd(f, 0x00, "840101800103", in, len, 1), 0x6982); /* used up */
+	assert_int_equal(vt_tx(f, "0020008106313233343536"), 0x9000);
+	assert_int_equal(sign_cmd(f, 0x00, "840101800103", in, len, 1), 0x9000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rsa, vt_setup, vt_teardown),
 		cmocka_unit_test_setup_teardown(test_ecdsa, vt_setup, vt_teardown),
 		cmocka_unit_test_setup_teardown(test_always_auth, vt_setup, vt_teardown),
+		cmocka_unit_test_setup_teardown(test_sign_batch, vt_setup, vt_teardown),
+		cmocka_unit_test_setup_teardown(test_sign_batch_always_auth, vt_setup, vt_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -267,6 +267,7 @@ uint16_t vnp_vt_piv_general_auth(struct vnp_vcard *card, const struct vnp_vt_cmd
 	struct dyn_auth a;
 	uint8_t res[512];
 	size_t res_len = sizeof(res), mark;
+	uint64_t start;
 	uint8_t ref;
 	uint16_t sw;
 
@@ -290,10 +291,11 @@ uint16_t vnp_vt_piv_general_auth(struct vnp_vcard *card, const struct vnp_vt_cmd
 		return 0x6982;
 	if ((k->flags & 0x01) && !v->always_auth_ok)
 		return 0x6982;
-	if (card->sign_ms)
-		vnp_vt_sleep_ms(card->sign_ms, card->stop);
+	start = vnp_vt_now_ns();
 	sw = private_op(card->st->libctx, k, &a, res, &res_len);
 	card->sign_ops++;
+	if (card->sign_ms) /* the modelled token time, computing included */
+		vnp_vt_sleep_until_ms(start, card->sign_ms, card->stop);
 	if (k->flags & 0x01)
 		v->always_auth_ok = false;
 	if (sw)

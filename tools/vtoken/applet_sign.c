@@ -108,42 +108,39 @@ out:
 	return sw;
 }
 
-uint16_t vnp_vt_vnt_mse(struct vnp_vcard *card, const struct vnp_vt_cmd *c)
+/* One object of a security environment template (MSE SET data, SIGN): 84 key, 80 algref,
+ * 81 hashref, 85 salt length. false when the object is not one of them or malformed. */
+bool vnp_vt_vnt_env_tlv(const struct vnp_tlv *t, struct vnp_vt_env *env)
 {
-	const struct vnp_vt_data *d = &card->st->d;
-	const uint8_t *p = c->data, *end = c->data + c->lc;
-	struct vnp_vt_vntoken *v = &card->vnt;
-	uint8_t key = 0, scheme = 0, hashref = 0;
-	uint32_t salt = 0xFFFFFFFFu, u;
-	struct vnp_tlv t;
-	int rv;
+	uint32_t u;
 
-	v->mse_set = false;
-	if (c->p1 != 0x41 || c->p2 != 0xB6)
-		return 0x6A86;
-	if (c->lc == 0)
-		return 0x6700;
-	while ((rv = vnp_tlv_next(&p, end, &t)) == VNP_OK) {
-		if (t.tag == 0x85) {
-			if (t.len != 2 || vnp_tlv_uint(&t, &salt) != VNP_OK)
-				return 0x6A80;
-			continue;
-		}
-		if ((t.tag != 0x84 && t.tag != 0x80 && t.tag != 0x81) || t.len != 1 ||
-		    vnp_tlv_uint(&t, &u) != VNP_OK)
-			return 0x6A80;
-		if (t.tag == 0x84)
-			key = (uint8_t)u;
-		else if (t.tag == 0x80)
-			scheme = (uint8_t)u;
-		else
-			hashref = (uint8_t)u;
+	if (t->tag == 0x85) {
+		if (t->len != 2 || vnp_tlv_uint(t, &u) != VNP_OK)
+			return false;
+		env->salt = u;
+		return true;
 	}
-	if (rv != VNP_E_NOT_FOUND || !key || !scheme)
+	if ((t->tag != 0x84 && t->tag != 0x80 && t->tag != 0x81) || t->len != 1 ||
+	    vnp_tlv_uint(t, &u) != VNP_OK)
+		return false;
+	if (t->tag == 0x84)
+		env->key = (uint8_t)u;
+	else if (t->tag == 0x80)
+		env->scheme = (uint8_t)u;
+	else
+		env->hash = (uint8_t)u;
+	return true;
+}
+
+uint16_t vnp_vt_vnt_env_check(const struct vnp_vt_data *d, struct vnp_vt_env *env)
+{
+	uint8_t key = env->key;
+
+	if (!key || !env->scheme)
 		return 0x6A80;
 	if (key > VNP_VT_KEY_REF_MAX || !d->keys[key])
 		return 0x6A88;
-	switch (scheme) {
+	switch (env->scheme) {
 	case VNP_VT_SCHEME_PKCS1:
 	case VNP_VT_SCHEME_PSS:
 		if (d->keys[key]->alg != VNP_VT_ALG_RSA2048 && d->keys[key]->alg != VNP_VT_ALG_RSA3072)
@@ -156,19 +153,50 @@ uint16_t vnp_vt_vnt_mse(struct vnp_vcard *card, const struct vnp_vt_cmd *c)
 	default:
 		return 0x6A80;
 	}
-	if (scheme == VNP_VT_SCHEME_PSS) {
-		if (!hashref)
-			hashref = 0x03; /* SHA-256 */
-		if (hashref < 0x01 || hashref > 0x05)
+	if (env->scheme == VNP_VT_SCHEME_PSS) {
+		uint8_t h;
+
+		if (!env->hash)
+			env->hash = 0x03; /* SHA-256 */
+		h = env->hash;
+		if (h < 0x01 || h > 0x05)
 			return 0x6A80;
-		if (salt == 0xFFFFFFFFu) /* default: the hash length */
-			salt = (uint32_t)(hashref == 1 ? 20 : hashref == 2 ? 28 : hashref == 3 ? 32
-								: hashref == 4 ? 48 : 64);
+		if (env->salt == 0xFFFFFFFFu) /* default: the hash length */
+			env->salt = (uint32_t)(h == 1 ? 20 : h == 2 ? 28 : h == 3 ? 32
+								: h == 4 ? 48 : 64);
 	}
-	v->mse_key = key;
-	v->mse_scheme = scheme;
-	v->mse_hash = hashref;
-	v->mse_salt = (uint16_t)(salt == 0xFFFFFFFFu ? 0 : salt);
+	if (env->salt == 0xFFFFFFFFu)
+		env->salt = 0;
+	return 0;
+}
+
+uint16_t vnp_vt_vnt_mse(struct vnp_vcard *card, const struct vnp_vt_cmd *c)
+{
+	const struct vnp_vt_data *d = &card->st->d;
+	const uint8_t *p = c->data, *end = c->data + c->lc;
+	struct vnp_vt_vntoken *v = &card->vnt;
+	struct vnp_vt_env env = { .salt = 0xFFFFFFFFu };
+	struct vnp_tlv t;
+	uint16_t sw;
+	int rv;
+
+	v->mse_set = false;
+	if (c->p1 != 0x41 || c->p2 != 0xB6)
+		return 0x6A86;
+	if (c->lc == 0)
+		return 0x6700;
+	while ((rv = vnp_tlv_next(&p, end, &t)) == VNP_OK)
+		if (!vnp_vt_vnt_env_tlv(&t, &env))
+			return 0x6A80;
+	if (rv != VNP_E_NOT_FOUND)
+		return 0x6A80;
+	sw = vnp_vt_vnt_env_check(d, &env);
+	if (sw)
+		return sw;
+	v->mse_key = env.key;
+	v->mse_scheme = env.scheme;
+	v->mse_hash = env.hash;
+	v->mse_salt = (uint16_t)env.salt;
 	v->mse_set = true;
 	return 0x9000;
 }
@@ -181,6 +209,7 @@ uint16_t vnp_vt_vnt_pso(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 	const struct vnp_vt_key *k;
 	uint8_t sig[512];
 	size_t sig_len = sizeof(sig);
+	uint64_t start;
 	int rv;
 
 	if (c->p1 != 0x9E || c->p2 != 0x9A)
@@ -198,11 +227,12 @@ uint16_t vnp_vt_vnt_pso(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 		return 0x6985;
 	if ((k->flags & 0x01) && !v->always_auth_ok)
 		return 0x6982;
-	if (card->sign_ms)
-		vnp_vt_sleep_ms(card->sign_ms, card->stop);
+	start = vnp_vt_now_ns();
 	rv = vnp_vt_sign(card->st->libctx, k->pkey, k->alg, v->mse_scheme, v->mse_hash,
 			 v->mse_salt, c->data, c->lc, sig, &sig_len);
 	card->sign_ops++;
+	if (card->sign_ms) /* the modelled token time, computing included */
+		vnp_vt_sleep_until_ms(start, card->sign_ms, card->stop);
 	if (k->flags & 0x01)
 		v->always_auth_ok = false;
 	if (rv == VNP_E_INVALID_DATA)

@@ -49,7 +49,7 @@ static uint16_t vnt_select(struct vnp_vcard *card, struct vnp_buf *out)
 	bool ext = d->extended && !vnp_vcard_is_t0(card); /* T=0: short APDUs only */
 	size_t nc = ext ? d->max_nc : VNP_MIN(d->max_nc, 255u);
 	size_t ne = ext ? d->max_ne : VNP_MIN(d->max_ne, 256u);
-	uint8_t flags = 0x02; /* command chaining */
+	uint8_t flags = 0x22; /* command chaining, SIGN / SIGN BATCH (80 2B) */
 	uint8_t policy[3] = { d->pin_min, d->pin_max, d->pin_max_tries };
 	uint8_t tries[2] = { d->pin_tries, d->unblock_tries };
 	size_t mark;
@@ -120,6 +120,7 @@ static uint16_t vnt_process(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 	case 0x47: return vnp_vt_vnt_generate(card, c, out);
 	case 0x22: return vnp_vt_vnt_mse(card, c);
 	case 0x2A: return vnp_vt_vnt_pso(card, c, out);
+	case 0x2B: return vnp_vt_vnt_sign(card, c, out);
 	case 0xE0: return vnp_vt_vnt_create(card, c, out);
 	case 0xE4: return vnp_vt_vnt_delete(card, c);
 	case 0x50: return vnp_vt_vnt_unblock_challenge(card, c, out);

@@ -43,5 +43,21 @@ uint16_t vnp_vt_vnt_generate(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 uint16_t vnp_vt_vnt_mse(struct vnp_vcard *card, const struct vnp_vt_cmd *c);
 uint16_t vnp_vt_vnt_pso(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
 			struct vnp_buf *out);
+/* A security environment as MSE SET or SIGN name it; salt 0xFFFFFFFF: not given. */
+struct vnp_vt_env {
+	uint8_t key, scheme, hash;
+	uint32_t salt;
+};
+/* Take one object of an environment template (84 80 81 85); false: not one of them, or
+ * malformed. */
+bool vnp_vt_vnt_env_tlv(const struct vnp_tlv *t, struct vnp_vt_env *env);
+/* Check the environment against the keys and fill the defaults (PSS hash SHA-256, salt the
+ * hash length). 0, 6A80 (missing or not fitting the key), 6A88 (no such key). */
+uint16_t vnp_vt_vnt_env_check(const struct vnp_vt_data *d, struct vnp_vt_env *env);
+/* applet_batch.c: SIGN (80 2B 00 00, one input, the answer is the signature) and SIGN BATCH
+ * (80 2B 01 00, inputs 9A..., the answer one 9E signature or 96 SW per input). Both name
+ * key and scheme themselves: no MSE SET needed, and the card's environment is untouched. */
+uint16_t vnp_vt_vnt_sign(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
+			 struct vnp_buf *out);
 
 #endif

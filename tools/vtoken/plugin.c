@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvnpki-vtoken.so: the virtual token as an in-process card, behind the plugin ABI of
  * ccid/vtoken_plugin.h. The only exported symbol is vnp_vtoken_plugin_v1. */
+#include <stdlib.h>
+
 #include "compiler.h"
 #include "rv.h"
 #include "vcard.h"
 #include "vtoken_plugin.h"
 
+/* VNPKI_VTOKEN_SIGN_MS: the in-process card's time per private-key operation (as `serve
+ * --sign-ms`), to model a real token in tests and benchmarks. */
 static int plugin_open(const char *state_path, struct vnp_vcard **ret)
 {
-	return vnp_vcard_open(state_path, ret);
+	const char *ms = secure_getenv("VNPKI_VTOKEN_SIGN_MS");
+	int rv = vnp_vcard_open(state_path, ret);
+
+	if (rv == VNP_OK && ms)
+		(*ret)->sign_ms = (unsigned)strtoul(ms, NULL, 10);
+	return rv;
 }
 
 static void plugin_close(struct vnp_vcard *card)

@@ -63,3 +63,27 @@ void vnp_vt_sleep_ms(unsigned ms, const _Atomic int *stop)
 			break;
 	}
 }
+
+uint64_t vnp_vt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void vnp_vt_sleep_until_ms(uint64_t start_ns, unsigned ms, const _Atomic int *stop)
+{
+	uint64_t end = start_ns + (uint64_t)ms * 1000000u;
+	struct timespec ts;
+
+	for (;;) {
+		uint64_t now = vnp_vt_now_ns();
+
+		if (now >= end || (stop && *stop))
+			return;
+		ts.tv_sec = (time_t)((end - now) / 1000000000u);
+		ts.tv_nsec = (long)((end - now) % 1000000000u);
+		nanosleep(&ts, NULL);
+	}
+}
