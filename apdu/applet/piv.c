@@ -710,7 +710,9 @@ static int piv_sign(struct vnp_card *card, const struct vnp_obj *key,
 	a.le = VNP_LE_MAX;
 	a.resp = resp;
 	a.resp_cap = SMALL_RESP;
-	rv = simple(card, &a);
+	/* GENERAL AUTHENTICATE names algorithm and key itself: one exchange without a
+	 * transaction when it fits (one pcscd round trip), re-select and retry once. */
+	rv = vnp_card_run_one(card, &a, piv_sw);
 	if (rv)
 		goto out;
 	rv = vnp_piv_parse_auth_resp(resp, a.resp_len, &sig, &sig_len);

@@ -409,6 +409,12 @@ static void test_sign_rsa_pkcs1(void **state)
 		{ "00 87 07 9A 00 01 0A 7C 82 01 06 82 00 81 82 01 00 00 01 {202:FF} 00 " DIGEST_INFO
 		  " 00 00",
 		  "69 82" },
+		/* 6982 without a transaction: re-select (probe) and send once more, no more */
+		{ SELECT, APT " 90 00" },
+		{ "00 CB 3F FF 00 00 05 5C 03 5F C1 02 00 00", CHUID " 90 00" },
+		{ "00 87 07 9A 00 01 0A 7C 82 01 06 82 00 81 82 01 00 00 01 {202:FF} 00 " DIGEST_INFO
+		  " 00 00",
+		  "69 82" },
 		{ NULL },
 	};
 	struct vnp_obj key = { .kind = VNP_OBJ_KEY, .ref = 0x9A, .pub.alg = VNP_ALG_RSA2048 };
@@ -419,6 +425,7 @@ static void test_sign_rsa_pkcs1(void **state)
 	(void)state;
 	assert_int_equal(th_hex(DIGEST_INFO, di, sizeof(di)), 51);
 	th_card_init(&card, &rd, steps, true);
+	card.drv = &vnp_driver_piv; /* the re-select after 6982 is the driver's probe */
 	assert_int_equal(vnp_driver_piv.sign(&card, &key, &p, di, sizeof(di), sig, &sig_len),
 			 VNP_OK);
 	assert_int_equal(sig_len, 256);
