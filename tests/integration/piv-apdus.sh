@@ -33,7 +33,10 @@ for kind in extended short; do
 	sed "s/^/# $kind: /" "$W/$kind.out"
 	# SELECT + CHUID + 4 certificates + VERIFY without data (the PIN counter for the
 	# token flags), + 1 for the vntoken SELECT that detection tries first
-	[ $kind = extended ] && budget "$W/$kind.out" "enumeration (cold)" 8
+	# SELECT (PIV first on a PIV ATR), CHUID, 4 certificates, the PIN counter (VERIFY
+	# without data, for C_GetTokenInfo's flags); short: + 6 GET RESPONSE
+	[ $kind = extended ] && budget "$W/$kind.out" "enumeration (cold)" 7
+	[ $kind = short ] && budget "$W/$kind.out" "enumeration (cold)" 13
 	budget "$W/$kind.out" "C_Login" 1
 	[ $kind = extended ] && budget "$W/$kind.out" "C_Sign RSA-2048" 1
 	[ $kind = short ] && budget "$W/$kind.out" "C_Sign RSA-2048" 3 # 2 chained + GET RESPONSE
