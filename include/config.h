@@ -8,6 +8,8 @@
  *   log = p11,apdu                # like VNP_DEBUG
  *   log.file = /path              # like VNP_DEBUG_FILE
  *   cache.dir = /path             # default: $XDG_CACHE_HOME/vnpki
+ *   usb.only = 1209:0001, ...     # usb backend: use only these VID:PID (default: all)
+ *   usb.quirks = vvvv:pppp flag ..., ...   # usb backend: extra quirks (ccid/usb_quirks.h)
  * Unknown keys are ignored with a warning; a malformed line is an error (VNP_E_CONFIG). */
 #ifndef VNP_CONFIG_H
 #define VNP_CONFIG_H
@@ -27,6 +29,9 @@ struct vnp_config {
 	char log[128];
 	char log_file[PATH_MAX];
 	char cache_dir[PATH_MAX];
+	bool use_usb;     /* the usb backend (CCID over libusb); opened after pcsc and vtoken */
+	char usb_only[512];
+	char usb_quirks[512];
 };
 
 /* Fill cfg with the built-in defaults only (pcsc on, nothing else); reads no file. */

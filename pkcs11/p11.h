@@ -132,7 +132,7 @@ struct vnp_lib {
 	struct vnp_lock_ops lk;
 	void *lock;              /* module lock */
 	struct vnp_config cfg;
-	struct vnp_backend_ent backends[2];
+	struct vnp_backend_ent backends[4]; /* pcsc, vtoken, usb, and one spare */
 	unsigned n_backends;
 	struct vnp_slot **slots;
 	size_t n_slots;
