@@ -60,6 +60,7 @@ struct usb_dev {
 	struct libusb_transfer *intr;
 	uint8_t intr_buf[USB_INTR_LEN];
 	bool intr_busy; /* submitted, callback not yet run; be->lock */
+	bool intr_seen; /* a NotifySlotChange came since the device was opened; be->lock */
 	bool closing;   /* do not resubmit; be->lock */
 
 	/* card state; be->lock */
@@ -203,7 +204,10 @@ static void LIBUSB_CALL intr_done(struct libusb_transfer *t)
 	    t->buffer[0] == CCID_NOTIFY_SLOT_CHANGE) {
 		uint8_t bits = t->buffer[1] & 0x03; /* slot 0 */
 
-		set_presence_locked(d, bits & 0x01, bits & 0x02);
+		/* Readers send one message with "changed" set when they start: not an event when
+		 * it agrees with the GetSlotStatus answer we opened the device with. */
+		set_presence_locked(d, bits & 0x01, (bits & 0x02) && d->intr_seen);
+		d->intr_seen = true;
 	} else if (t->status == LIBUSB_TRANSFER_NO_DEVICE && !d->gone) {
 		d->gone = true;
 		bump_locked(d->be);
@@ -944,7 +948,16 @@ static int usb_transmit(struct vnp_reader *r, const uint8_t *cmd, size_t cmd_len
 		return VNP_E_NO_DEVICE;
 	pthread_mutex_lock(&d->io);
 	rv = vnp_ccid_reader_transmit(d->ccid, cmd, cmd_len, resp, resp_len);
+	/* The reader says the card is not powered (it was reset behind our back, or a power
+	 * off of another connection): power it again; the caller re-selects. */
+	if (rv == VNP_E_CARD_RESET && power_on_io(d) != VNP_OK)
+		rv = VNP_E_NO_CARD;
 	pthread_mutex_unlock(&d->io);
+	if (rv == VNP_E_CARD_RESET) {
+		pthread_mutex_lock(&r->be->lock);
+		r->events = d->events;
+		pthread_mutex_unlock(&r->be->lock);
+	}
 	if (rv == VNP_E_NO_CARD)
 		set_presence(d, false);
 	if (rv == VNP_E_NO_DEVICE)

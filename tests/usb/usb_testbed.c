@@ -437,8 +437,7 @@ fail:
 
 void usbtb_dev_unplug(struct usbtb_dev *d)
 {
-	umockdev_testbed_uevent(d->tb, d->syspath, "remove");
-	umockdev_testbed_remove_device(d->tb, d->syspath);
+	umockdev_testbed_remove_device(d->tb, d->syspath); /* sends the "remove" uevent */
 }
 
 void usbtb_dev_stats(const struct usbtb_dev *d, unsigned *urbs, unsigned *msgs_out,

@@ -29,7 +29,7 @@ struct usbtb_dev_cfg {
  * from another thread meanwhile). Returns NULL (message on stderr) on failure. */
 struct usbtb_dev *usbtb_dev_add(UMockdevTestbed *tb, const struct usbtb_dev_cfg *cfg,
 				struct vnp_vt_ccid_dev *eng);
-/* Unplug: remove the device from the testbed and send the "remove" uevent. */
+/* Unplug: remove the device from the testbed (umockdev sends the "remove" uevent). */
 void usbtb_dev_unplug(struct usbtb_dev *d);
 /* Statistics of the handler: URBs submitted and reaped, CCID messages in and out. */
 void usbtb_dev_stats(const struct usbtb_dev *d, unsigned *urbs, unsigned *msgs_out,

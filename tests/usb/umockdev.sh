@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The usb backend, unmodified, against the virtual token presented as a USB CCID device by
+# umockdev (usb-umockdev-run): no pcscd, no real USB device. pkcs11-tool lists, generates keys,
+# signs (openssl verifies); the card is pulled and put back; the device is unplugged.
+# LEVEL: apdu (short APDU, 271-byte messages), ext (extended APDU) or t1 (TPDU, T=1).
+# VARIANT: plain, vendor (interface class 0xFF, taken thanks to the quirks table),
+# busy (a second token whose interface another program holds: skipped with a log line),
+# nointr (no interrupt endpoint: presence by GetSlotStatus; class descriptor last).
+. "$(dirname "$0")/../integration/lib.sh"
+need pkcs11-tool openssl
+level=${1:-ext}
+variant=${2:-plain}
+HARNESS="$VNP_BUILD_DIR/tests/usb/usb-umockdev-run"
+[ -x "$HARNESS" ] || skip "usb-umockdev-run not built (libumockdev-dev missing)"
+[ -e /usr/lib/x86_64-linux-gnu/libumockdev-preload.so.0 ] || ldconfig -p | grep -q libumockdev-preload ||
+	skip "libumockdev-preload is not installed (Debian package umockdev)"
+
+new_token t "5654000000000042" "Token USB"
+{
+	echo "readers = usb"
+	echo "usb.only = 1209:0001"
+	echo "log = reader"
+	echo "log.file = $W/module.log"
+} >"$W/vnpki.conf"
+export VNPKI_CONF="$W/vnpki.conf"
+export VNP_USB_STATE="$W/t.state" VNP_USB_VARIANT="$variant" VNP_USB_CONTROL="$W/control"
+args=(--state "$W/t.state" --level "$level" --control "$W/control")
+case "$variant" in
+plain) ;;
+vendor) args+=(--vendor-class) ;;
+busy) args+=(--busy-twin) ;;
+nointr) args+=(--no-interrupt --desc-last) ;;
+*) fail "unknown variant $variant" ;;
+esac
+# The inner script runs under the preload (every process it starts sees only the testbed).
+rc=0
+"$HARNESS" "${args[@]}" -- bash "$(dirname "$0")/umockdev-client.sh" || rc=$?
+[ "$rc" -eq 0 ] || { echo "# module log:"; tail -n 30 "$W/module.log" | sed 's/^/#   /'; exit "$rc"; }
