@@ -6,7 +6,8 @@
 # LEVEL: apdu (short APDU, 271-byte messages), ext (extended APDU) or t1 (TPDU, T=1).
 # VARIANT: plain, vendor (interface class 0xFF, taken thanks to the quirks table),
 # busy (a second token whose interface another program holds: skipped with a log line),
-# nointr (no interrupt endpoint: presence by GetSlotStatus; class descriptor last).
+# nointr (no interrupt endpoint: presence by GetSlotStatus; class descriptor last),
+# hotplug (one application waits in C_WaitForSlotEvent and signs while the card is pulled).
 . "$(dirname "$0")/../integration/lib.sh"
 need pkcs11-tool openssl
 level=${1:-ext}
@@ -26,14 +27,16 @@ new_token t "5654000000000042" "Token USB"
 export VNPKI_CONF="$W/vnpki.conf"
 export VNP_USB_STATE="$W/t.state" VNP_USB_VARIANT="$variant" VNP_USB_CONTROL="$W/control"
 args=(--state "$W/t.state" --level "$level" --control "$W/control")
+inner=umockdev-client.sh
 case "$variant" in
 plain) ;;
 vendor) args+=(--vendor-class) ;;
 busy) args+=(--busy-twin) ;;
 nointr) args+=(--no-interrupt --desc-last) ;;
+hotplug) inner=umockdev-hotplug.sh ;;
 *) fail "unknown variant $variant" ;;
 esac
 # The inner script runs under the preload (every process it starts sees only the testbed).
 rc=0
-"$HARNESS" "${args[@]}" -- bash "$(dirname "$0")/umockdev-client.sh" || rc=$?
+"$HARNESS" "${args[@]}" -- bash "$(dirname "$0")/$inner" || rc=$?
 [ "$rc" -eq 0 ] || { echo "# module log:"; tail -n 30 "$W/module.log" | sed 's/^/#   /'; exit "$rc"; }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,6 +145,8 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		goto out;
 	if (pid == 0) {
+		/* the command goes with us if we are killed (a test timeout) */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		setenv("LD_PRELOAD", preload, 1);
 		setenv("VNPKI_TESTBED_MARK", mark, 1);
 		execvp(argv[i + 1], argv + i + 1);

@@ -8,6 +8,7 @@ VNP_PACKAGES=(
 	libcmocka-dev python3 util-linux
 	vsmartcard-vpcd opensc gnutls-bin libnss3-tools poppler-utils
 	libengine-pkcs11-openssl python3-pykcs11 python3-cryptography firefox-esr
+	umockdev libumockdev-dev
 )
 
 log() { printf '\n== %s\n' "$*"; }
