@@ -314,6 +314,15 @@ static void make_name(libusb_device *ud, uint16_t vid, uint16_t pid, char *out, 
 		snprintf(out + len, cap - len, "@%u", libusb_get_device_address(ud));
 }
 
+/* Copy n bytes (p may be NULL when n is 0, as libusb leaves empty `extra`). */
+static void append(uint8_t *b, size_t *off, const unsigned char *p, int n)
+{
+	if (n <= 0 || !p)
+		return;
+	memcpy(b + *off, p, (size_t)n);
+	*off += (size_t)n;
+}
+
 /* The active configuration of ud rebuilt as bytes (USB 2.0 §9.6.3 layout) from libusb's
  * parsed copy: libusb keeps each descriptor's class-specific bytes in `extra`, in device
  * order, so header + extra + (interface + extra + (endpoint + extra)...)... is the
@@ -350,8 +359,7 @@ static int config_bytes(libusb_device *ud, uint8_t **ret, size_t *ret_len)
 	b[off++] = c->iConfiguration;
 	b[off++] = c->bmAttributes;
 	b[off++] = c->MaxPower;
-	memcpy(b + off, c->extra, (size_t)c->extra_length);
-	off += (size_t)c->extra_length;
+	append(b, &off, c->extra, c->extra_length);
 	for (int i = 0; i < c->bNumInterfaces; i++)
 		for (int a = 0; a < c->interface[i].num_altsetting; a++) {
 			const struct libusb_interface_descriptor *s = &c->interface[i].altsetting[a];
@@ -362,8 +370,7 @@ static int config_bytes(libusb_device *ud, uint8_t **ret, size_t *ret_len)
 
 			memcpy(b + off, idesc, 9);
 			off += 9;
-			memcpy(b + off, s->extra, (size_t)s->extra_length);
-			off += (size_t)s->extra_length;
+			append(b, &off, s->extra, s->extra_length);
 			for (int e = 0; e < s->bNumEndpoints; e++) {
 				const struct libusb_endpoint_descriptor *ep = &s->endpoint[e];
 				const uint8_t edesc[7] = {7, VNP_USB_DT_ENDPOINT, ep->bEndpointAddress,
@@ -374,8 +381,7 @@ static int config_bytes(libusb_device *ud, uint8_t **ret, size_t *ret_len)
 
 				memcpy(b + off, edesc, 7);
 				off += 7;
-				memcpy(b + off, ep->extra, (size_t)ep->extra_length);
-				off += (size_t)ep->extra_length;
+				append(b, &off, ep->extra, ep->extra_length);
 			}
 		}
 	libusb_free_config_descriptor(c);
