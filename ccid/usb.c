@@ -8,8 +8,8 @@
  * moves its messages over the bulk pipes and watches the interrupt endpoint
  * (RDR_to_PC_NotifySlotChange, CCID 1.1 §6.3.1) and libusb hotplug for wait_event().
  *
- * Locks, in this order: usb_dev.io (the bulk pipes: one CCID exchange at a time), then
- * vnp_backend.lock (device list, presence, event counts). libusb event handling (which runs
+ * Locks, in this order: vnp_backend.scan (one enumeration at a time), usb_dev.io (the bulk
+ * pipes: one CCID exchange at a time), then vnp_backend.lock (device list, presence, event counts). libusb event handling (which runs
  * our transfer and hotplug callbacks, which take vnp_backend.lock) is never entered with
  * vnp_backend.lock held. */
 #include <libusb.h>
@@ -70,15 +70,17 @@ struct usb_dev {
 	size_t atr_len;
 };
 
-/* A device we do not use: held by somebody else (retried now and then) or failed to open. */
+/* A device we do not use: not a CCID device (for good), or one that could not be opened or
+ * claimed (held by somebody else, or a transient error: retried every USB_BUSY_RETRY_S). */
 struct skip_ent {
 	libusb_device *dev; /* referenced */
 	time_t last_try;
-	bool busy;
+	bool retry;
 };
 
 struct vnp_backend {
 	libusb_context *ctx;
+	pthread_mutex_t scan; /* one enumeration at a time: never open a device twice */
 	pthread_mutex_t lock; /* everything below */
 	unsigned gen;         /* moves on any hotplug or card event */
 	bool cancelled;
@@ -498,27 +500,26 @@ static bool skipped_locked(struct vnp_backend *be, libusb_device *ud, time_t now
 {
 	for (unsigned i = 0; i < be->n_skip; i++)
 		if (be->skip[i].dev == ud)
-			return !be->skip[i].busy || now - be->skip[i].last_try < USB_BUSY_RETRY_S;
+			return !be->skip[i].retry || now - be->skip[i].last_try < USB_BUSY_RETRY_S;
 	return false;
 }
 
-/* Remember ud as skipped; log once per device. be->lock held. */
-static void skip_add_locked(struct vnp_backend *be, libusb_device *ud, bool busy, time_t now,
-			    const char *name)
+/* Remember ud as skipped (retry: try it again later). Returns true the first time, for the
+ * caller's one log line. be->lock held. */
+static bool skip_add_locked(struct vnp_backend *be, libusb_device *ud, bool retry, time_t now)
 {
 	for (unsigned i = 0; i < be->n_skip; i++)
 		if (be->skip[i].dev == ud) {
 			be->skip[i].last_try = now;
-			return;
+			return false;
 		}
-	if (busy)
-		vnp_warn("usb: %s: interface held by another program (pcscd?): skipped", name);
 	if (be->n_skip == USB_MAX_SKIP)
-		return;
+		return true;
 	be->skip[be->n_skip].dev = libusb_ref_device(ud);
 	be->skip[be->n_skip].last_try = now;
-	be->skip[be->n_skip].busy = busy;
+	be->skip[be->n_skip].retry = retry;
 	be->n_skip++;
+	return true;
 }
 
 static void skip_forget_locked(struct vnp_backend *be, libusb_device *ud)
@@ -565,7 +566,7 @@ static void consider(struct vnp_backend *be, libusb_device *ud, time_t now)
 		return;
 	if (probe(be, ud, &vid, &pid, &quirks, &ifc) != VNP_OK) {
 		pthread_mutex_lock(&be->lock);
-		skip_add_locked(be, ud, false, now, "");
+		skip_add_locked(be, ud, false, now);
 		pthread_mutex_unlock(&be->lock);
 		return;
 	}
@@ -583,9 +584,14 @@ static void consider(struct vnp_backend *be, libusb_device *ud, time_t now)
 		char name[VNP_READER_NAME_MAX];
 
 		make_name(ud, vid, pid, name, sizeof(name));
-		skip_add_locked(be, ud, rv == VNP_E_SHARING, now, name);
-		if (rv != VNP_E_SHARING)
-			vnp_log(VNP_LOG_READER, "usb: %s: not used: %s", name, vnp_rv_text(rv));
+		if (skip_add_locked(be, ud, true, now)) {
+			if (rv == VNP_E_SHARING)
+				vnp_warn("usb: %s: interface held by another program (pcscd?): "
+					 "skipped", name);
+			else
+				vnp_log(VNP_LOG_READER, "usb: %s: not used (retried every %d s): %s",
+					name, USB_BUSY_RETRY_S, vnp_rv_text(rv));
+		}
 	}
 	pthread_mutex_unlock(&be->lock);
 }
@@ -688,6 +694,7 @@ static int usb_open(const struct vnp_config *cfg, struct vnp_backend **ret)
 		free(be);
 		return VNP_E_NO_SERVICE; /* no usbfs here (a container): no readers */
 	}
+	pthread_mutex_init(&be->scan, NULL);
 	pthread_mutex_init(&be->lock, NULL);
 	if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
 		rc = libusb_hotplug_register_callback(
@@ -725,6 +732,7 @@ static void usb_close(struct vnp_backend *be)
 		libusb_unref_device(be->skip[i].dev);
 	libusb_exit(be->ctx);
 	pthread_mutex_destroy(&be->lock);
+	pthread_mutex_destroy(&be->scan);
 	free(be);
 }
 
@@ -736,7 +744,9 @@ static int usb_list(struct vnp_backend *be, struct vnp_reader_state *out, size_t
 
 	if (!be || !ret_count || (max && !out))
 		return VNP_E_ARGS;
+	pthread_mutex_lock(&be->scan);
 	refresh(be);
+	pthread_mutex_unlock(&be->scan);
 	pthread_mutex_lock(&be->lock);
 	for (struct usb_dev *d = be->devs; d && n < sizeof(snap) / sizeof(snap[0]); d = d->next) {
 		d->refs++;

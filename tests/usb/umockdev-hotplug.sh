@@ -36,11 +36,31 @@ run_client "$HC" "$MODULE" "$PIN" >"$W/client.out" 2>"$W/client.log" &
 CPID=$!
 _pids+=($CPID)
 wait_line '^signing'
-mv "$VNP_USB_STATE" "$VNP_USB_STATE.out"
+# VNP_USB_PULL: card (the state file goes away: NotifySlotChange) or device (unplugged:
+# hotplug "left" and ENODEV; plugged back into the same port as a new device).
+control() {
+	local i
+	echo "$1" >"$VNP_USB_CONTROL"
+	for i in $(seq 1 100); do [ -e "$VNP_USB_CONTROL" ] || return 0; sleep 0.05; done
+	fail "usb-umockdev-run did not $1"
+}
+pull() {
+	case "${VNP_USB_PULL:-card}" in
+	card) mv "$VNP_USB_STATE" "$VNP_USB_STATE.out" ;;
+	device) control unplug ;;
+	esac
+}
+plug() {
+	case "${VNP_USB_PULL:-card}" in
+	card) mv "$VNP_USB_STATE.out" "$VNP_USB_STATE" ;;
+	device) control plug ;;
+	esac
+}
+pull
 wait_line '^sign-failed'
 wait_line '^event slot=0 present=0'
-echo "ok - card pulled: $(grep '^sign-failed' "$W/client.out"); the waiter saw the removal"
-mv "$VNP_USB_STATE.out" "$VNP_USB_STATE"
+echo "ok - ${VNP_USB_PULL:-card} pulled: $(grep '^sign-failed' "$W/client.out"); the waiter saw the removal"
+plug
 wait_line '^resigned'
 wait_line '^finalize-wake'
 rc=0
@@ -50,4 +70,4 @@ sed 's/^/#   /' "$W/client.out"
 grep -q '^event slot=0 present=1' "$W/client.out" || fail "the waiter did not report the re-insertion"
 grep -q '^resigned rv=0x0$' "$W/client.out" || fail "no signature after re-insertion"
 grep -q 'rv=0x190$' "$W/client.out" || fail "waiter not woken with CKR_CRYPTOKI_NOT_INITIALIZED"
-echo "ok - re-inserted card signs in a new session; C_Finalize woke the waiter: $(grep '^finalize-wake' "$W/client.out")"
+echo "ok - re-inserted ${VNP_USB_PULL:-card} signs in a new session; C_Finalize woke the waiter: $(grep '^finalize-wake' "$W/client.out")"

@@ -7,7 +7,8 @@
 # VARIANT: plain, vendor (interface class 0xFF, taken thanks to the quirks table),
 # busy (a second token whose interface another program holds: skipped with a log line),
 # nointr (no interrupt endpoint: presence by GetSlotStatus; class descriptor last),
-# hotplug (one application waits in C_WaitForSlotEvent and signs while the card is pulled).
+# hotplug (one application waits in C_WaitForSlotEvent and signs while the card is pulled),
+# unplug (the same while the whole device is unplugged and plugged back).
 . "$(dirname "$0")/../integration/lib.sh"
 need pkcs11-tool openssl
 level=${1:-ext}
@@ -34,6 +35,7 @@ vendor) args+=(--vendor-class) ;;
 busy) args+=(--busy-twin) ;;
 nointr) args+=(--no-interrupt --desc-last) ;;
 hotplug) inner=umockdev-hotplug.sh ;;
+unplug) inner=umockdev-hotplug.sh; export VNP_USB_PULL=device ;;
 *) fail "unknown variant $variant" ;;
 esac
 # The inner script runs under the preload (every process it starts sees only the testbed).

@@ -13,7 +13,8 @@
  * --busy-twin adds a second token (1-2, address 3) whose interface is held by "someone else"
  * (CLAIMINTERFACE answers EBUSY, as when pcscd's driver owns it).
  * --control FILE: when CMD writes "unplug" into FILE, the token is unplugged (sysfs entry
- * removed, "remove" uevent) and FILE deleted.
+ * removed, "remove" uevent); "plug" plugs it back into the same port with the next device
+ * address. FILE is deleted once done.
  * Exit status: CMD's (77 = skipped). */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,10 +64,11 @@ int main(int argc, char **argv)
 	struct usbtb_dev_cfg dcfg = {.vid = 0x1209, .pid = 0x0001, .if_class = 0x0B, .bus = 1,
 				     .devnum = 2, .port = 1};
 	struct vnp_vt_ccid_dev *eng = NULL, *eng2 = NULL;
-	struct usbtb_dev *dev = NULL, *dev2 = NULL;
+	struct usbtb_dev *dev = NULL, *dev2 = NULL, *old_dev[8] = {NULL};
+	unsigned n_old = 0;
 	const char *state = NULL, *control = NULL;
 	UMockdevTestbed *tb = NULL;
-	bool twin = false, unplugged = false;
+	bool twin = false;
 	char mark[32], preload[4096];
 	const char *old;
 	unsigned urbs, out, in;
@@ -112,6 +114,18 @@ int main(int argc, char **argv)
 	}
 	if (!state || i + 1 >= argc)
 		return usage();
+	/* The testbed sends uevents through libudev, which must see the testbed's /sys: the
+	 * harness runs under the preload too (what umockdev-wrapper does). UMOCKDEV_DIR is not
+	 * set yet, so until umockdev_testbed_new the preload passes everything through. */
+	old = getenv("LD_PRELOAD");
+	if (!old || !strstr(old, PRELOAD)) {
+		snprintf(preload, sizeof(preload), "%s%s%s", old && *old ? old : "",
+			 old && *old ? ":" : "", PRELOAD);
+		setenv("LD_PRELOAD", preload, 1);
+		execv("/proc/self/exe", argv);
+		fprintf(stderr, "usb-umockdev-run: re-exec under %s: %s\n", PRELOAD, strerror(errno));
+		return 1;
+	}
 	if (getenv("UMOCKDEV_DIR")) {
 		fprintf(stderr, "usb-umockdev-run: already inside a umockdev testbed\n");
 		return 2;
@@ -136,10 +150,6 @@ int main(int argc, char **argv)
 	}
 	snprintf(mark, sizeof(mark), "%08x%08x", (unsigned)getpid(), (unsigned)time(NULL));
 	umockdev_testbed_set_attribute(tb, "/sys/devices/1-1", "vnpki_mark", mark);
-	old = getenv("LD_PRELOAD");
-	/* the sanitizer runtimes, when the caller preloads them, must come first */
-	snprintf(preload, sizeof(preload), "%s%s%s", old && *old ? old : "",
-		 old && *old ? ":" : "", PRELOAD);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -147,8 +157,7 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		/* the command goes with us if we are killed (a test timeout) */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		setenv("LD_PRELOAD", preload, 1);
-		setenv("VNPKI_TESTBED_MARK", mark, 1);
+		setenv("VNPKI_TESTBED_MARK", mark, 1); /* LD_PRELOAD is ours already */
 		execvp(argv[i + 1], argv + i + 1);
 		fprintf(stderr, "usb-umockdev-run: %s: %s\n", argv[i + 1], strerror(errno));
 		_exit(127);
@@ -160,25 +169,49 @@ int main(int argc, char **argv)
 			break;
 		if (w < 0 && errno != EINTR)
 			goto out;
-		if (!unplugged && control_says(control, "unplug")) {
+		if (dev && control_says(control, "unplug") && n_old < 8) {
 			usbtb_dev_unplug(dev);
-			unplugged = true;
+			old_dev[n_old++] = dev;
+			dev = NULL;
+			unlink(control);
+		} else if (!dev && control_says(control, "plug")) {
+			/* a device plugged in starts afresh: no answer of its old life queued, the
+			 * card not powered (the handler does it, in umockdev's thread) */
+			dcfg.reset_engine = true;
+			dcfg.devnum++;
+			dev = usbtb_dev_add(tb, &dcfg, eng);
+			if (!dev)
+				fprintf(stderr, "usb-umockdev-run: plug failed\n");
+			else {
+				umockdev_testbed_set_attribute(tb, "/sys/devices/1-1", "vnpki_mark", mark);
+				/* a hot-plugged device announces itself (add_from_string does not) */
+				umockdev_testbed_uevent(tb, "/sys/devices/1-1", "add");
+			}
 			unlink(control);
 		}
 		g_usleep(20000);
 	}
-	usbtb_dev_stats(dev, &urbs, &out, &in);
-	fprintf(stderr, "# usb-umockdev-run: %u URBs, %u CCID messages to the token, %u back\n",
-		urbs, out, in);
+	if (dev || n_old) {
+		usbtb_dev_stats(dev ? dev : old_dev[0], &urbs, &out, &in);
+		fprintf(stderr,
+			"# usb-umockdev-run: %u URBs, %u CCID messages to the token, %u back\n",
+			urbs, out, in);
+	}
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 out:
 	usbtb_dev_free(dev2);
 	usbtb_dev_free(dev);
+	for (unsigned k = 0; k < n_old; k++)
+		usbtb_dev_free(old_dev[k]);
 	if (tb) {
 		umockdev_testbed_clear(tb);
 		g_object_unref(tb);
 	}
 	vnp_vt_ccid_dev_free(eng2);
 	vnp_vt_ccid_dev_free(eng);
-	return rc;
+	/* umockdev's worker thread (where the token's OpenSSL ran) may still be exiting, and
+	 * nobody can join it: no library destructor (OpenSSL's cleanup) may run against its
+	 * thread-local destructors. Everything is freed and written already. */
+	fflush(NULL);
+	_exit(rc);
 }

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -43,8 +44,11 @@ struct usbtb_dev {
 	GList *urbs;       /* struct urb *, submit order; worker thread only */
 	uint8_t acc[MSG_MAX]; /* a bulk-OUT message spread over several URBs */
 	size_t acc_len;
-	pthread_mutex_t stats_lock;
+	pthread_mutex_t stats_lock; /* and gone */
 	unsigned n_urbs, n_out, n_in;
+	bool gone; /* unplugged: every ioctl answers ENODEV, as usbfs does */
+	UMockdevIoctlClient *owner; /* the client that claimed interface 0; worker thread */
+	UMockdevIoctlBase *handler;
 };
 
 static void put_le16(uint8_t *p, unsigned v)
@@ -221,6 +225,9 @@ static void submit(struct usbtb_dev *d, UMockdevIoctlClient *c, UMockdevIoctlDat
 		}
 	}
 	stat_add(d, &d->n_urbs);
+	if (getenv("USBTB_TRACE"))
+		fprintf(stderr, "usbtb %s: submit ep %02x len %d [%02x]\n", d->devnode, k->endpoint,
+			k->buffer_length, u->buf && k->buffer_length ? u->buf->data[0] : 0);
 	k->status = 0;
 	k->actual_length = 0;
 	switch (k->endpoint) {
@@ -256,12 +263,16 @@ bad:
 	complete_errno(c, EINVAL);
 }
 
-static void reap(struct usbtb_dev *d, UMockdevIoctlClient *c, UMockdevIoctlData *arg)
+/* Hand the client its oldest completed URB; else answer err_none (EAGAIN, or ENODEV once the
+ * device is gone). */
+static void reap(struct usbtb_dev *d, UMockdevIoctlClient *c, UMockdevIoctlData *arg,
+		 int err_none)
 {
 	UMockdevIoctlData *ptr;
 	GError *err = NULL;
 
-	progress(d);
+	if (err_none == EAGAIN)
+		progress(d);
 	for (GList *l = d->urbs; l; l = l->next) {
 		struct urb *u = l->data;
 
@@ -273,6 +284,13 @@ static void reap(struct usbtb_dev *d, UMockdevIoctlClient *c, UMockdevIoctlData 
 			complete_errno(c, EFAULT);
 			return;
 		}
+		if (getenv("USBTB_TRACE")) {
+			struct usbdevfs_urb *k = (struct usbdevfs_urb *)u->urb->data;
+
+			fprintf(stderr, "usbtb %s: reap ep %02x status %d len %d [%02x]\n",
+				d->devnode, k->endpoint, k->status, k->actual_length,
+				u->buf && k->actual_length ? u->buf->data[0] : 0);
+		}
 		/* *arg = the client's URB; completing writes the URB and its buffer back */
 		umockdev_ioctl_data_set_ptr(ptr, 0, u->urb);
 		d->urbs = g_list_delete_link(d->urbs, l);
@@ -281,7 +299,25 @@ static void reap(struct usbtb_dev *d, UMockdevIoctlClient *c, UMockdevIoctlData 
 		urb_free(u);
 		return;
 	}
-	complete_errno(c, EAGAIN);
+	complete_errno(c, err_none);
+}
+
+/* The device was unplugged: the kernel kills the URBs in flight (status -ESHUTDOWN) and, with
+ * USBDEVFS_CAP_REAP_AFTER_DISCONNECT, lets them be reaped before answering ENODEV. A real
+ * usbfs fd also reports POLLERR, which a umockdev node (a regular file) cannot: libusb
+ * learns of the disconnect from these reaps instead. */
+static void kill_urbs(struct usbtb_dev *d, UMockdevIoctlClient *c)
+{
+	for (GList *l = d->urbs; l; l = l->next) {
+		struct urb *u = l->data;
+		struct usbdevfs_urb *k = (struct usbdevfs_urb *)u->urb->data;
+
+		if (u->client != c || u->done)
+			continue;
+		k->status = -ESHUTDOWN;
+		k->actual_length = 0;
+		u->done = true;
+	}
 }
 
 static void discard(struct usbtb_dev *d, UMockdevIoctlClient *c, UMockdevIoctlData *arg)
@@ -310,8 +346,27 @@ static gboolean on_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpointer 
 	gulong req = umockdev_ioctl_client_get_request(c);
 	UMockdevIoctlData *v;
 	GError *err = NULL;
+	bool gone;
 
 	(void)h;
+	if (getenv("USBTB_TRACE") && req != USBDEVFS_REAPURBNDELAY)
+		fprintf(stderr, "usbtb %s: client %p ioctl 0x%lx\n", d->devnode, (void *)c, req);
+	pthread_mutex_lock(&d->stats_lock);
+	gone = d->gone;
+	pthread_mutex_unlock(&d->stats_lock);
+	if (d->cfg.reset_engine) {
+		vnp_vt_ccid_dev_power_off(d->eng);
+		d->cfg.reset_engine = false;
+	}
+	if (gone) {
+		if (req == USBDEVFS_REAPURB || req == USBDEVFS_REAPURBNDELAY) {
+			kill_urbs(d, c);
+			reap(d, c, arg, ENODEV);
+		} else {
+			complete_errno(c, ENODEV);
+		}
+		return TRUE;
+	}
 	switch (req) {
 	case USBDEVFS_GET_CAPABILITIES:
 		v = umockdev_ioctl_data_resolve(arg, 0, sizeof(uint32_t), &err);
@@ -329,9 +384,20 @@ static gboolean on_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpointer 
 		complete_errno(c, 0);
 		break;
 	case USBDEVFS_CLAIMINTERFACE:
-		complete_errno(c, d->cfg.busy ? EBUSY : 0);
+		/* one owner at a time, as usbfs: another fd (another program, or the same
+		 * program opening the device twice) gets EBUSY */
+		if (d->cfg.busy || (d->owner && d->owner != c)) {
+			complete_errno(c, EBUSY);
+			break;
+		}
+		d->owner = c;
+		complete_errno(c, 0);
 		break;
 	case USBDEVFS_RELEASEINTERFACE:
+		if (d->owner == c)
+			d->owner = NULL;
+		complete_errno(c, 0);
+		break;
 	case USBDEVFS_CLEAR_HALT:
 	case USBDEVFS_RESETEP:
 		complete_errno(c, 0);
@@ -341,7 +407,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpointer 
 		break;
 	case USBDEVFS_REAPURB:
 	case USBDEVFS_REAPURBNDELAY:
-		reap(d, c, arg);
+		reap(d, c, arg, EAGAIN);
 		break;
 	case USBDEVFS_DISCARDURB:
 		discard(d, c, arg);
@@ -362,6 +428,8 @@ static void on_vanished(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpointer u
 	struct usbtb_dev *d = user;
 
 	(void)h;
+	if (d->owner == c)
+		d->owner = NULL; /* the kernel releases what a closed fd claimed */
 	for (GList *l = d->urbs; l;) {
 		GList *next = l->next;
 		struct urb *u = l->data;
@@ -409,10 +477,8 @@ struct usbtb_dev *usbtb_dev_add(UMockdevTestbed *tb, const struct usbtb_dev_cfg 
 	for (size_t i = 0; i < n; i++)
 		g_string_append_printf(rec, "%02X", desc[i]);
 	g_string_append(rec, "\n");
-	if (!umockdev_testbed_add_from_string(tb, rec->str, &err)) {
-		fprintf(stderr, "usbtb: add device: %s\n", err->message);
-		goto fail;
-	}
+	/* The handler first: adding the device announces it ("add" uevent), and a client that
+	 * opens the node before its handler exists would get umockdev's default one. */
 	handler = umockdev_ioctl_base_new();
 	g_signal_connect(handler, "handle-ioctl", G_CALLBACK(on_ioctl), d);
 	g_signal_connect(handler, "client-vanished", G_CALLBACK(on_vanished), d);
@@ -420,13 +486,23 @@ struct usbtb_dev *usbtb_dev_add(UMockdevTestbed *tb, const struct usbtb_dev_cfg 
 		fprintf(stderr, "usbtb: attach ioctl handler: %s\n", err->message);
 		goto fail;
 	}
-	g_object_unref(handler);
+	d->handler = handler;
+	handler = NULL;
+	if (!umockdev_testbed_add_from_string(tb, rec->str, &err)) {
+		fprintf(stderr, "usbtb: add device: %s\n", err->message);
+		goto fail;
+	}
 	g_string_free(rec, TRUE);
 	return d;
 fail:
 	g_clear_error(&err);
 	if (handler)
 		g_object_unref(handler);
+	if (d->handler) {
+		g_signal_handlers_disconnect_by_data(d->handler, d);
+		umockdev_testbed_detach_ioctl(tb, d->devnode, NULL);
+		g_object_unref(d->handler);
+	}
 	if (rec)
 		g_string_free(rec, TRUE);
 	g_object_unref(d->tb);
@@ -437,6 +513,9 @@ fail:
 
 void usbtb_dev_unplug(struct usbtb_dev *d)
 {
+	pthread_mutex_lock(&d->stats_lock);
+	d->gone = true;
+	pthread_mutex_unlock(&d->stats_lock);
 	umockdev_testbed_remove_device(d->tb, d->syspath); /* sends the "remove" uevent */
 }
 
@@ -454,7 +533,10 @@ void usbtb_dev_free(struct usbtb_dev *d)
 {
 	if (!d)
 		return;
+	/* no signal may reach d any more (a client vanishing late), then stop the handler */
+	g_signal_handlers_disconnect_by_data(d->handler, d);
 	umockdev_testbed_detach_ioctl(d->tb, d->devnode, NULL);
+	g_object_unref(d->handler);
 	g_list_free_full(d->urbs, (GDestroyNotify)urb_free);
 	g_object_unref(d->tb);
 	pthread_mutex_destroy(&d->stats_lock);

@@ -22,6 +22,9 @@ struct usbtb_dev_cfg {
 	bool busy;           /* CLAIMINTERFACE answers EBUSY (another program holds it) */
 	bool no_interrupt;   /* no interrupt endpoint in the descriptors */
 	bool desc_last;      /* the class descriptor after the endpoints */
+	bool reset_engine;   /* plugged back: the engine starts afresh (card off, no answer
+			      * queued), done in umockdev's worker thread at the first ioctl,
+			      * where the engine's OpenSSL state lives */
 };
 
 /* Add the device to tb and attach its ioctl handler. eng answers the CCID messages (the
@@ -29,7 +32,9 @@ struct usbtb_dev_cfg {
  * from another thread meanwhile). Returns NULL (message on stderr) on failure. */
 struct usbtb_dev *usbtb_dev_add(UMockdevTestbed *tb, const struct usbtb_dev_cfg *cfg,
 				struct vnp_vt_ccid_dev *eng);
-/* Unplug: remove the device from the testbed (umockdev sends the "remove" uevent). */
+/* Unplug: remove the device from the testbed (umockdev sends the "remove" uevent); from then
+ * on every ioctl on its node answers ENODEV, as usbfs does for a disconnected device. Plug
+ * it back with usbtb_dev_add (same port, another devnum: a new device to libusb). */
 void usbtb_dev_unplug(struct usbtb_dev *d);
 /* Statistics of the handler: URBs submitted and reaped, CCID messages in and out. */
 void usbtb_dev_stats(const struct usbtb_dev *d, unsigned *urbs, unsigned *msgs_out,
