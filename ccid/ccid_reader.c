@@ -59,7 +59,8 @@ static int read_answer(struct vnp_ccid_reader *r, struct vnp_ccid_reply *reply, 
 				return VNP_E_TRANSPORT;
 			continue;
 		}
-		rv = vnp_ccid_parse_reply(r->out, r->out_len, r->in, n, (uint32_t)r->max_msg, reply);
+		rv = vnp_ccid_parse_reply(r->out, r->out_len, r->in, n, (uint32_t)r->max_msg,
+					  reply);
 		if (rv != VNP_CCID_TIME_EXTENSION)
 			return rv;
 		/* §6.2.6: bError of a time extension is the BWT multiplier */
@@ -416,11 +417,14 @@ static int transmit_apdu(struct vnp_ccid_reader *r, const uint8_t *apdu, size_t 
 	if (!ext && len > room)
 		return VNP_E_RANGE;
 	for (;;) {
+		bool last;
+
 		chunk = VNP_MIN(len - off, room);
+		last = off + chunk == len;
 		if (off == 0)
-			lvl = chunk == len ? VNP_CCID_LEVEL_BEGIN_END : VNP_CCID_LEVEL_BEGIN_CONTINUE;
+			lvl = last ? VNP_CCID_LEVEL_BEGIN_END : VNP_CCID_LEVEL_BEGIN_CONTINUE;
 		else
-			lvl = off + chunk == len ? VNP_CCID_LEVEL_CONTINUE_END : VNP_CCID_LEVEL_CONTINUE;
+			lvl = last ? VNP_CCID_LEVEL_CONTINUE_END : VNP_CCID_LEVEL_CONTINUE;
 		rv = xfr(r, apdu + off, chunk, lvl, &reply);
 		if (rv != VNP_OK)
 			return rv;
@@ -474,6 +478,8 @@ int vnp_ccid_reader_transmit(struct vnp_ccid_reader *r, const uint8_t *apdu, siz
 	if (rv == VNP_OK)
 		*resp_len = n;
 out:
-	OPENSSL_cleanse(r->out, r->max_msg); /* the command may have carried a PIN */
+	/* the command may have carried a PIN, the answer private object data */
+	OPENSSL_cleanse(r->out, r->max_msg);
+	OPENSSL_cleanse(r->in, r->max_msg);
 	return rv;
 }

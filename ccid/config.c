@@ -82,6 +82,7 @@ static int parse_readers(struct vnp_config *cfg, char *val, const char **ret_why
 {
 	int pos_pcsc = -1, pos_vtoken = -1, pos = 0;
 	bool usb = false;
+	bool ccidsock = false;
 	char *next;
 
 	for (char *tok = val; tok; tok = next, pos++) {
@@ -95,6 +96,8 @@ static int parse_readers(struct vnp_config *cfg, char *val, const char **ret_why
 			pos_vtoken = pos;
 		} else if (!strcmp(tok, "usb")) {
 			usb = true;
+		} else if (!strcmp(tok, "ccidsock")) {
+			ccidsock = true;
 		} else if (!*tok) {
 			*ret_why = "empty reader name";
 			return VNP_E_CONFIG;
@@ -105,11 +108,34 @@ static int parse_readers(struct vnp_config *cfg, char *val, const char **ret_why
 	cfg->use_pcsc = pos_pcsc >= 0;
 	cfg->use_vtoken = pos_vtoken >= 0;
 	cfg->use_usb = usb;
+	cfg->use_ccidsock = ccidsock;
 	cfg->pcsc_first = pos_pcsc >= 0 && (pos_vtoken < 0 || pos_pcsc < pos_vtoken);
 	return VNP_OK;
 }
 
-static int parse_line(struct vnp_config *cfg, char *line, bool *state_seen, const char **ret_why,
+/* ccidsock.path = PATH, one line per socket; like vtoken.state, a file that names it replaces
+ * the list of the files read before. */
+static int parse_ccidsock_path(struct vnp_config *cfg, const char *val, bool *seen,
+			       const char **ret_why)
+{
+	if (!*seen)
+		cfg->n_ccidsock = 0;
+	*seen = true;
+	if (!*val) {
+		*ret_why = "empty ccidsock.path";
+		return VNP_E_CONFIG;
+	}
+	if (cfg->n_ccidsock >= VNP_CONF_MAX_CCIDSOCK) {
+		*ret_why = "too many ccidsock.path lines";
+		return VNP_E_CONFIG;
+	}
+	if (set_string(cfg->ccidsock_path[cfg->n_ccidsock], PATH_MAX, val) != VNP_OK)
+		return VNP_E_CONFIG;
+	cfg->n_ccidsock++;
+	return VNP_OK;
+}
+
+static int parse_line(struct vnp_config *cfg, char *line, bool state_seen[2], const char **ret_why,
 		      const char *origin, unsigned lineno)
 {
 	char *eq, *key, *val;
@@ -141,9 +167,9 @@ static int parse_line(struct vnp_config *cfg, char *line, bool *state_seen, cons
 		return parse_readers(cfg, val, ret_why);
 	if (!strcmp(key, "vtoken.state")) {
 		/* A file that names vtoken.state replaces the list of the files read before it. */
-		if (!*state_seen)
+		if (!state_seen[0])
 			cfg->n_vtoken_state = 0;
-		*state_seen = true;
+		state_seen[0] = true;
 		if (!*val) {
 			*ret_why = "empty vtoken.state";
 			return VNP_E_CONFIG;
@@ -157,6 +183,8 @@ static int parse_line(struct vnp_config *cfg, char *line, bool *state_seen, cons
 		cfg->n_vtoken_state++;
 		return VNP_OK;
 	}
+	if (!strcmp(key, "ccidsock.path"))
+		return parse_ccidsock_path(cfg, val, &state_seen[1], ret_why);
 	if (!strcmp(key, "vtoken.plugin"))
 		return set_string(cfg->vtoken_plugin, sizeof(cfg->vtoken_plugin), val);
 	if (!strcmp(key, "log"))
@@ -185,7 +213,7 @@ int vnp_config_parse_string(struct vnp_config *cfg, const char *text, const char
 {
 	struct vnp_config *tmp = NULL;
 	char *copy = NULL;
-	bool state_seen = false;
+	bool state_seen[2] = { false, false }; /* vtoken.state, ccidsock.path */
 	unsigned lineno = 0;
 	int rv = VNP_OK;
 	char *p;
@@ -209,7 +237,7 @@ int vnp_config_parse_string(struct vnp_config *cfg, const char *text, const char
 		if (nl)
 			*nl = '\0';
 		lineno++;
-		rv = parse_line(tmp, p, &state_seen, &why, origin, lineno);
+		rv = parse_line(tmp, p, state_seen, &why, origin, lineno);
 		if (rv != VNP_OK) {
 			vnp_warn("config: %s:%u: %s", origin, lineno, why);
 			goto out;

@@ -5,6 +5,7 @@
  *   readers = pcsc, vtoken        # backends, in order (default: pcsc)
  *   vtoken.state = /path/file     # a virtual token's state file; repeat for several
  *   vtoken.plugin = /path/libvnpki-vtoken.so   # default: VNP_VTOKEN_PLUGIN_DEFAULT
+ *   ccidsock.path = /path/sock    # a CCID device socket (readers = ccidsock); repeat for several
  *   log = p11,apdu                # like VNP_DEBUG
  *   log.file = /path              # like VNP_DEBUG_FILE
  *   cache.dir = /path             # default: $XDG_CACHE_HOME/vnpki
@@ -18,6 +19,7 @@
 #include <limits.h>
 
 #define VNP_CONF_MAX_VTOKENS 8
+#define VNP_CONF_MAX_CCIDSOCK 8
 
 struct vnp_config {
 	bool use_pcsc;
@@ -26,6 +28,9 @@ struct vnp_config {
 	unsigned n_vtoken_state;
 	char vtoken_state[VNP_CONF_MAX_VTOKENS][PATH_MAX];
 	char vtoken_plugin[PATH_MAX];
+	bool use_ccidsock; /* opened after pcsc and vtoken */
+	unsigned n_ccidsock;
+	char ccidsock_path[VNP_CONF_MAX_CCIDSOCK][PATH_MAX];
 	char log[128];
 	char log_file[PATH_MAX];
 	char cache_dir[PATH_MAX];

@@ -158,6 +158,8 @@ static void open_backends(void)
 	if (vtok)
 		open_backend(&vnp_reader_vtoken);
 #endif
+	if (cfg->use_ccidsock)
+		open_backend(&vnp_reader_ccidsock);
 	/* usb after pcsc: the interfaces pcscd's driver holds are then skipped (BUSY). */
 #if VNP_HAVE_LIBUSB
 	if (cfg->use_usb)

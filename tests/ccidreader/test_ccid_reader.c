@@ -28,7 +28,10 @@
 #include "keys.h"
 #include "rv.h"
 #include "state.h"
+#include "t1.h"
 #include "vcard.h"
+
+#define vnp_t1_lrc_for_test vnp_t1_lrc
 
 #define PIN "123456"
 #define INJ_MAX 12
@@ -792,6 +795,89 @@ static void test_device_garbage(void **state)
 	vnp_vt_ccid_dev_free(d);
 }
 
+/* Random messages and T=1 blocks into the device, random answers into the host: every
+ * device answer is a well-formed RDR_to_PC message for the request, and nothing crashes or
+ * reads out of bounds (ASan). Deterministic seed. */
+static void test_random(void **state)
+{
+	struct vnp_vt_ccid_cfg cfg = { .level = VNP_VT_CCID_LEVEL_T1, .max_msg = 271 };
+	struct vnp_ccid_reply reply;
+	struct vnp_vt_ccid_dev *d;
+	uint8_t msg[300], buf[300], resp[300];
+	unsigned seed = 12345, answers = 0;
+	size_t n, len;
+	struct rig g;
+
+	(void)state;
+	for (int level = 0; level <= 2; level++) {
+		cfg.level = level;
+		assert_int_equal(vnp_vt_ccid_dev_new(&cfg, state_path, &d), VNP_OK);
+		for (int i = 0; i < 3000; i++) {
+			static const uint8_t types[] = { 0x62, 0x63, 0x65, 0x6F, 0x6F, 0x6F, 0x6C,
+							 0x61, 0x6B, 0x00 };
+
+			len = VNP_CCID_HDR_LEN + (size_t)(rand_r(&seed) % 40);
+			for (size_t k = 0; k < len; k++)
+				msg[k] = (uint8_t)rand_r(&seed);
+			msg[0] = types[rand_r(&seed) % sizeof(types)];
+			if (rand_r(&seed) % 8) { /* mostly a true dwLength and slot 0 */
+				msg[1] = (uint8_t)(len - VNP_CCID_HDR_LEN);
+				msg[2] = msg[3] = msg[4] = 0;
+				msg[5] = 0;
+			}
+			if (msg[0] == 0x6F && rand_r(&seed) % 2 && len > VNP_CCID_HDR_LEN + 3) {
+				/* a T=1 block with a good LRC now and then */
+				msg[10] = 0;
+				msg[12] = (uint8_t)(len - VNP_CCID_HDR_LEN - 4);
+				msg[len - 1] = vnp_t1_lrc_for_test(msg + 10, len - VNP_CCID_HDR_LEN - 1);
+			}
+			if (msg[0] == 0x62 && rand_r(&seed) % 2)
+				msg[7] = 0;
+			assert_int_equal(vnp_vt_ccid_dev_put(d, msg, len), VNP_OK);
+			while (vnp_vt_ccid_dev_get(d, buf, sizeof(buf), &n) == VNP_OK) {
+				int rv = vnp_ccid_parse_reply(msg, len, buf, n, 271, &reply);
+
+				answers++;
+				assert_int_not_equal(rv, VNP_E_ARGS);
+				assert_int_equal(buf[6], msg[6]);
+			}
+		}
+		vnp_vt_ccid_dev_free(d);
+	}
+	print_message("# %u device answers to 9000 random messages\n", answers);
+	assert_int_equal(answers, 9000); /* one answer per message, no faults set */
+
+	/* random answers to the host, at every level */
+	for (int level = 0; level <= 2; level++) {
+		cfg.level = level;
+		cfg.ifsc = 32;
+		rig_up(&g, &cfg);
+		for (int i = 0; i < 300; i++) {
+			size_t l = VNP_CCID_HDR_LEN + (size_t)(rand_r(&seed) % 60);
+			uint8_t *m;
+
+			g.pipe.n_inj = g.pipe.inj_pos = 0;
+			inject(&g.pipe, (uint8_t)(0x80 + rand_r(&seed) % 3), 0,
+			       (uint8_t)(g.pipe.last_seq + 1), 0, l);
+			m = g.pipe.inj[0];
+			for (size_t k = 7; k < l; k++)
+				m[k] = (uint8_t)rand_r(&seed);
+			if (rand_r(&seed) % 2)
+				m[1] = (uint8_t)(l - VNP_CCID_HDR_LEN);
+			n = sizeof(resp);
+			(void)vnp_ccid_reader_transmit(g.r, select_mf, sizeof(select_mf), resp, &n);
+			if (!vnp_ccid_reader_powered(g.r)) {
+				uint8_t atr[VNP_ATR_MAX];
+				size_t al = sizeof(atr);
+
+				g.pipe.n_inj = g.pipe.inj_pos = 0;
+				(void)vnp_ccid_reader_power_on(g.r, atr, &al);
+			}
+		}
+		rig_down(&g);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -807,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_stale_seq),
 		cmocka_unit_test(test_lying_lengths),
 		cmocka_unit_test(test_device_garbage),
+		cmocka_unit_test(test_random),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

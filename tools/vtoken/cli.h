@@ -10,6 +10,7 @@
 
 int vnp_vt_cmd_init(int argc, char **argv);
 int vnp_vt_cmd_serve(int argc, char **argv);
+int vnp_vt_cmd_serve_ccid(int argc, char **argv); /* cli_serve_ccid.c */
 int vnp_vt_cmd_show(int argc, char **argv);
 int vnp_vt_cmd_apdu(int argc, char **argv);
 

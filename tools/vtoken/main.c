@@ -14,6 +14,7 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  init   personalise a new token state file\n"
 		"  serve  plug token(s) into pcscd through vsmartcard's vpcd\n"
+		"  serve-ccid  the token as a CCID device on a unix socket (CCID.md)\n"
 		"  show   print a token's serial, label, counters and objects\n"
 		"  apdu   send APDUs (hex) to a freshly powered card and print the answers\n\n"
 		"'vnpki-vtoken COMMAND --help' describes each command.\n"
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "init", vnp_vt_cmd_init },
 		{ "serve", vnp_vt_cmd_serve },
+		{ "serve-ccid", vnp_vt_cmd_serve_ccid },
 		{ "show", vnp_vt_cmd_show },
 		{ "apdu", vnp_vt_cmd_apdu },
 	};
