@@ -9,9 +9,9 @@
  * (RDR_to_PC_NotifySlotChange, CCID 1.1 §6.3.1) and libusb hotplug for wait_event().
  *
  * Locks, in this order: vnp_backend.scan (one enumeration at a time), usb_dev.io (the bulk
- * pipes: one CCID exchange at a time), then vnp_backend.lock (device list, presence, event counts). libusb event handling (which runs
- * our transfer and hotplug callbacks, which take vnp_backend.lock) is never entered with
- * vnp_backend.lock held. */
+ * pipes: one CCID exchange at a time), then vnp_backend.lock (device list, presence, event
+ * counts). libusb event handling (which runs our transfer and hotplug callbacks, which take
+ * vnp_backend.lock) is never entered with vnp_backend.lock held. */
 #include <libusb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -325,6 +325,48 @@ static void append(uint8_t *b, size_t *off, const unsigned char *p, int n)
 	*off += (size_t)n;
 }
 
+/* The interface descriptor of s, its class-specific bytes, then each endpoint and its
+ * class-specific bytes (USB 2.0 §9.6.5, §9.6.6). Returns the length; writes when b. */
+static size_t altsetting_bytes(const struct libusb_interface_descriptor *s, uint8_t *b)
+{
+	size_t off;
+
+	if (b) {
+		size_t at = 9;
+
+		b[0] = 9;
+		b[1] = VNP_USB_DT_INTERFACE;
+		b[2] = s->bInterfaceNumber;
+		b[3] = s->bAlternateSetting;
+		b[4] = s->bNumEndpoints;
+		b[5] = s->bInterfaceClass;
+		b[6] = s->bInterfaceSubClass;
+		b[7] = s->bInterfaceProtocol;
+		b[8] = s->iInterface;
+		append(b, &at, s->extra, s->extra_length);
+	}
+	off = 9 + (size_t)(s->extra_length > 0 ? s->extra_length : 0);
+	for (int e = 0; e < s->bNumEndpoints; e++) {
+		const struct libusb_endpoint_descriptor *ep = &s->endpoint[e];
+
+		if (b) {
+			uint8_t *d = b + off;
+			size_t at = off + 7;
+
+			d[0] = 7;
+			d[1] = VNP_USB_DT_ENDPOINT;
+			d[2] = ep->bEndpointAddress;
+			d[3] = ep->bmAttributes;
+			d[4] = (uint8_t)(ep->wMaxPacketSize & 0xFF);
+			d[5] = (uint8_t)(ep->wMaxPacketSize >> 8);
+			d[6] = ep->bInterval;
+			append(b, &at, ep->extra, ep->extra_length);
+		}
+		off += 7 + (size_t)(ep->extra_length > 0 ? ep->extra_length : 0);
+	}
+	return off;
+}
+
 /* The active configuration of ud rebuilt as bytes (USB 2.0 §9.6.3 layout) from libusb's
  * parsed copy: libusb keeps each descriptor's class-specific bytes in `extra`, in device
  * order, so header + extra + (interface + extra + (endpoint + extra)...)... is the
@@ -332,64 +374,45 @@ static void append(uint8_t *b, size_t *off, const unsigned char *p, int n)
 static int config_bytes(libusb_device *ud, uint8_t **ret, size_t *ret_len)
 {
 	struct libusb_config_descriptor *c = NULL;
-	size_t len = 9, off = 0;
+	size_t len, off = 9;
 	uint8_t *b = NULL;
-	int rc;
+	int rc, rv = VNP_OK;
 
 	rc = libusb_get_active_config_descriptor(ud, &c);
 	if (rc != LIBUSB_SUCCESS)
 		return map_usb(rc);
-	len += (size_t)c->extra_length;
+	len = 9 + (size_t)(c->extra_length > 0 ? c->extra_length : 0);
 	for (int i = 0; i < c->bNumInterfaces; i++)
-		for (int a = 0; a < c->interface[i].num_altsetting; a++) {
-			const struct libusb_interface_descriptor *s = &c->interface[i].altsetting[a];
-
-			len += 9 + (size_t)s->extra_length;
-			for (int e = 0; e < s->bNumEndpoints; e++)
-				len += 7 + (size_t)s->endpoint[e].extra_length;
-		}
-	if (len > 0xFFFF || !(b = malloc(len))) {
-		libusb_free_config_descriptor(c);
-		return len > 0xFFFF ? VNP_E_MALFORMED : VNP_E_NOMEM;
+		for (int a = 0; a < c->interface[i].num_altsetting; a++)
+			len += altsetting_bytes(&c->interface[i].altsetting[a], NULL);
+	if (len > 0xFFFF) {
+		rv = VNP_E_MALFORMED;
+		goto out;
 	}
-	b[off++] = 9;
-	b[off++] = VNP_USB_DT_CONFIG;
-	b[off++] = (uint8_t)(len & 0xFF);
-	b[off++] = (uint8_t)(len >> 8);
-	b[off++] = c->bNumInterfaces;
-	b[off++] = c->bConfigurationValue;
-	b[off++] = c->iConfiguration;
-	b[off++] = c->bmAttributes;
-	b[off++] = c->MaxPower;
+	b = malloc(len);
+	if (!b) {
+		rv = VNP_E_NOMEM;
+		goto out;
+	}
+	{
+		const uint8_t hdr[9] = {9, VNP_USB_DT_CONFIG, (uint8_t)(len & 0xFF),
+					(uint8_t)(len >> 8), c->bNumInterfaces,
+					c->bConfigurationValue, c->iConfiguration,
+					c->bmAttributes, c->MaxPower};
+
+		memcpy(b, hdr, 9);
+	}
 	append(b, &off, c->extra, c->extra_length);
 	for (int i = 0; i < c->bNumInterfaces; i++)
-		for (int a = 0; a < c->interface[i].num_altsetting; a++) {
-			const struct libusb_interface_descriptor *s = &c->interface[i].altsetting[a];
-			const uint8_t idesc[9] = {9, VNP_USB_DT_INTERFACE, s->bInterfaceNumber,
-						  s->bAlternateSetting, s->bNumEndpoints,
-						  s->bInterfaceClass, s->bInterfaceSubClass,
-						  s->bInterfaceProtocol, s->iInterface};
-
-			memcpy(b + off, idesc, 9);
-			off += 9;
-			append(b, &off, s->extra, s->extra_length);
-			for (int e = 0; e < s->bNumEndpoints; e++) {
-				const struct libusb_endpoint_descriptor *ep = &s->endpoint[e];
-				const uint8_t edesc[7] = {7, VNP_USB_DT_ENDPOINT, ep->bEndpointAddress,
-							  ep->bmAttributes,
-							  (uint8_t)(ep->wMaxPacketSize & 0xFF),
-							  (uint8_t)(ep->wMaxPacketSize >> 8),
-							  ep->bInterval};
-
-				memcpy(b + off, edesc, 7);
-				off += 7;
-				append(b, &off, ep->extra, ep->extra_length);
-			}
-		}
-	libusb_free_config_descriptor(c);
+		for (int a = 0; a < c->interface[i].num_altsetting; a++)
+			off += altsetting_bytes(&c->interface[i].altsetting[a], b + off);
 	*ret = b;
 	*ret_len = off;
-	return VNP_OK;
+	b = NULL;
+out:
+	free(b);
+	libusb_free_config_descriptor(c);
+	return rv;
 }
 
 /* Is ud a CCID device we may use? Fills vid, pid, quirks, ifc. VNP_E_NOT_FOUND when not. */
@@ -399,6 +422,7 @@ static int probe(struct vnp_backend *be, libusb_device *ud, uint16_t *vid, uint1
 	struct libusb_device_descriptor dd;
 	uint8_t *cfg = NULL;
 	size_t len = 0;
+	unsigned flags;
 	int rv;
 
 	if (libusb_get_device_descriptor(ud, &dd) != LIBUSB_SUCCESS)
@@ -414,9 +438,8 @@ static int probe(struct vnp_backend *be, libusb_device *ud, uint16_t *vid, uint1
 	rv = config_bytes(ud, &cfg, &len);
 	if (rv != VNP_OK)
 		return VNP_E_NOT_FOUND;
-	rv = vnp_usb_desc_find_ccid(cfg, len,
-				    (*quirks & VNP_USB_Q_VENDOR_CLASS) ? VNP_USB_FIND_VENDOR_CLASS : 0,
-				    0, ifc);
+	flags = (*quirks & VNP_USB_Q_VENDOR_CLASS) ? VNP_USB_FIND_VENDOR_CLASS : 0;
+	rv = vnp_usb_desc_find_ccid(cfg, len, flags, 0, ifc);
 	free(cfg);
 	if (rv != VNP_OK)
 		return VNP_E_NOT_FOUND;
@@ -589,8 +612,9 @@ static void consider(struct vnp_backend *be, libusb_device *ud, time_t now)
 				vnp_warn("usb: %s: interface held by another program (pcscd?): "
 					 "skipped", name);
 			else
-				vnp_log(VNP_LOG_READER, "usb: %s: not used (retried every %d s): %s",
-					name, USB_BUSY_RETRY_S, vnp_rv_text(rv));
+				vnp_log(VNP_LOG_READER,
+					"usb: %s: not used (retried every %d s): %s", name,
+					USB_BUSY_RETRY_S, vnp_rv_text(rv));
 		}
 	}
 	pthread_mutex_unlock(&be->lock);
@@ -697,10 +721,12 @@ static int usb_open(const struct vnp_config *cfg, struct vnp_backend **ret)
 	pthread_mutex_init(&be->scan, NULL);
 	pthread_mutex_init(&be->lock, NULL);
 	if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
-		rc = libusb_hotplug_register_callback(
-			be->ctx, LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED | LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT,
-			0, LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
-			hotplug_cb, be, &be->hotplug);
+		int events = LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED | LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT;
+
+		rc = libusb_hotplug_register_callback(be->ctx, events, 0, LIBUSB_HOTPLUG_MATCH_ANY,
+						      LIBUSB_HOTPLUG_MATCH_ANY,
+						      LIBUSB_HOTPLUG_MATCH_ANY, hotplug_cb, be,
+						      &be->hotplug);
 		be->have_hotplug = rc == LIBUSB_SUCCESS;
 	}
 	vnp_log(VNP_LOG_READER, "usb: libusb %s, hotplug %s",

@@ -73,9 +73,9 @@ int vnp_usb_desc_find_ccid(const uint8_t *cfg, size_t len, unsigned flags, unsig
 			c.ifc.bInterfaceNumber = d[2];
 			c.ifc.bAlternateSetting = d[3];
 			c.ifc.bInterfaceClass = d[5];
-			c.open = d[3] == 0 &&
-				 (d[5] == VNP_USB_CLASS_CCID ||
-				  (d[5] == VNP_USB_CLASS_VENDOR && (flags & VNP_USB_FIND_VENDOR_CLASS)));
+			c.open = d[3] == 0 && (d[5] == VNP_USB_CLASS_CCID ||
+					       (d[5] == VNP_USB_CLASS_VENDOR &&
+						(flags & VNP_USB_FIND_VENDOR_CLASS)));
 			continue;
 		}
 		if (!c.open)
@@ -84,7 +84,8 @@ int vnp_usb_desc_find_ccid(const uint8_t *cfg, size_t len, unsigned flags, unsig
 			if (d[0] < EP_DESC_LEN)
 				return VNP_E_MALFORMED;
 			endpoint(&c, d);
-		} else if (d[1] == VNP_CCID_DESC_TYPE && d[0] == VNP_CCID_DESC_LEN && !c.have_class) {
+		} else if (d[1] == VNP_CCID_DESC_TYPE && d[0] == VNP_CCID_DESC_LEN &&
+			   !c.have_class) {
 			memcpy(c.ifc.class_desc, d, VNP_CCID_DESC_LEN);
 			c.have_class = true;
 		}

@@ -23,7 +23,8 @@ static void test_table(void **state)
 
 static void test_config_entries(void **state)
 {
-	const char *q = "1209:0002 vendor-class no-interrupt, 096E:0807 ignore ,abcd:EF01 no-interrupt";
+	const char *q = "1209:0002 vendor-class no-interrupt, 096E:0807 ignore ,"
+			"abcd:EF01 no-interrupt";
 
 	(void)state;
 	assert_int_equal(vnp_usb_quirks_check(q), VNP_OK);
@@ -51,16 +52,15 @@ static void test_config_malformed(void **state)
 		"1209:0002 ignore, 1209",    /* truncated second entry */
 		"1209:0002 ignore,, junk",   /* junk entry */
 	};
+	const char *half_bad = "1209:0003 ignore, xx, 1209:0004 ignore";
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (vnp_usb_quirks_check(bad[i]) != VNP_E_CONFIG)
 			fail_msg("accepted: '%s'", bad[i]);
 	/* entries before a malformed one still count; nothing after it */
-	assert_int_equal(vnp_usb_quirks_lookup(0x1209, 0x0003, "1209:0003 ignore, xx, 1209:0004 ignore"),
-			 VNP_USB_Q_IGNORE);
-	assert_int_equal(vnp_usb_quirks_lookup(0x1209, 0x0004, "1209:0003 ignore, xx, 1209:0004 ignore"),
-			 0);
+	assert_int_equal(vnp_usb_quirks_lookup(0x1209, 0x0003, half_bad), VNP_USB_Q_IGNORE);
+	assert_int_equal(vnp_usb_quirks_lookup(0x1209, 0x0004, half_bad), 0);
 }
 
 static void test_only(void **state)

@@ -123,7 +123,8 @@ int main(int argc, char **argv)
 			 old && *old ? ":" : "", PRELOAD);
 		setenv("LD_PRELOAD", preload, 1);
 		execv("/proc/self/exe", argv);
-		fprintf(stderr, "usb-umockdev-run: re-exec under %s: %s\n", PRELOAD, strerror(errno));
+		fprintf(stderr, "usb-umockdev-run: re-exec under %s: %s\n", PRELOAD,
+			strerror(errno));
 		return 1;
 	}
 	if (getenv("UMOCKDEV_DIR")) {
@@ -183,8 +184,10 @@ int main(int argc, char **argv)
 			if (!dev)
 				fprintf(stderr, "usb-umockdev-run: plug failed\n");
 			else {
-				umockdev_testbed_set_attribute(tb, "/sys/devices/1-1", "vnpki_mark", mark);
-				/* a hot-plugged device announces itself (add_from_string does not) */
+				umockdev_testbed_set_attribute(tb, "/sys/devices/1-1", "vnpki_mark",
+							       mark);
+				/* a hot-plugged device announces itself (again: a second "add" is
+				 * harmless, a missing one is not) */
 				umockdev_testbed_uevent(tb, "/sys/devices/1-1", "add");
 			}
 			unlink(control);
