@@ -19,7 +19,14 @@ run_client() {
 		"$@"
 	fi
 }
-p11() { run_client pkcs11-tool --module "$MODULE" "$@"; }
+# USB_SLOT (set below when the pcscd token is listed too): the USB token's slot.
+p11() {
+	if [ -n "${USB_SLOT:-}" ]; then
+		run_client pkcs11-tool --module "$MODULE" --slot "$USB_SLOT" "$@"
+	else
+		run_client pkcs11-tool --module "$MODULE" "$@"
+	fi
+}
 reader="USB CCID 1209:0001 1-1"
 
 step "-L lists the USB token" p11 -L
@@ -29,6 +36,20 @@ if [ "$VNP_USB_VARIANT" = busy ]; then
 	! grep -q "1-2" "$W/step.out" || fail "the busy twin (1-2) was used: $(cat "$W/step.out")"
 	grep -q "USB CCID 1209:0001 1-2: interface held by another program" "$(sed -n 's/^log.file = //p' "$VNPKI_CONF")" ||
 		fail "no log line for the busy twin"
+fi
+
+if [ "$VNP_USB_VARIANT" = pcsc ]; then
+	grep -q "Token PCSC" "$W/step.out" || fail "the pcscd token is not listed: $(cat "$W/step.out")"
+	grep -q "Virtual PCD" "$W/step.out" || fail "no pcsc reader: $(cat "$W/step.out")"
+	pslot=$(awk '/^Slot [0-9]+ .*Virtual PCD/ { print $2; exit }' "$W/step.out")
+	USB_SLOT=$(awk -v r="$reader" 'index($0, r) && /^Slot / { print $2; exit }' "$W/step.out")
+	[ -n "$pslot" ] && [ -n "$USB_SLOT" ] || fail "no slot numbers: $(cat "$W/step.out")"
+	export USB_SLOT
+	step "EC key pair on the pcscd token" run_client pkcs11-tool --module "$MODULE" \
+		--slot "$pslot" --login --pin "$PIN" --keypairgen --key-type EC:prime256v1 --id 09
+	step "sign ECDSA on the pcscd token" run_client pkcs11-tool --module "$MODULE" \
+		--slot "$pslot" --login --pin "$PIN" --sign -m ECDSA-SHA256 --id 09 \
+		-i "$VNPKI_CONF" -o "$W/psig"
 fi
 
 step_fails "wrong PIN is refused" p11 --login --pin 999999 -O
@@ -56,7 +77,7 @@ step "sign ECDSA-SHA256" p11 --login --pin "$PIN" --sign -m ECDSA-SHA256 --id 02
 if command -v p11tool >/dev/null 2>&1; then
 	export GNUTLS_PIN=$PIN
 	step "read the EC public key (p11tool)" run_client p11tool --provider "$MODULE" --login \
-		--export-pubkey "pkcs11:id=%02;type=public" --outfile "$W/ec.pem"
+		--export-pubkey "pkcs11:token=Token%20USB;id=%02;type=public" --outfile "$W/ec.pem"
 	openssl dgst -sha256 -verify "$W/ec.pem" -signature "$W/sig" "$W/data" >/dev/null ||
 		fail "openssl does not verify the ECDSA signature"
 fi
@@ -77,6 +98,6 @@ openssl dgst -sha256 -verify "$W/rsa.pem" -signature "$W/sig" "$W/data" >/dev/nu
 # The device unplugged: the reader goes away.
 echo unplug >"$VNP_USB_CONTROL"
 for i in $(seq 1 100); do [ -e "$VNP_USB_CONTROL" ] || break; sleep 0.05; done
-step "device unplugged: no reader left" bash -c "$(declare -f run_client p11); MODULE='$MODULE' san_preload='$san_preload'; p11 -L || true"
+step "device unplugged: no reader left" bash -c "$(declare -f run_client); MODULE='$MODULE' san_preload='$san_preload'; run_client pkcs11-tool --module \"\$MODULE\" -L || true"
 ! grep -q "$reader" "$W/step.out" || fail "reader still listed after unplug: $(cat "$W/step.out")"
 echo "1..$step_no"

@@ -8,7 +8,9 @@
 # busy (a second token whose interface another program holds: skipped with a log line),
 # nointr (no interrupt endpoint: presence by GetSlotStatus; class descriptor last),
 # hotplug (one application waits in C_WaitForSlotEvent and signs while the card is pulled),
-# unplug (the same while the whole device is unplugged and plugged back).
+# unplug (the same while the whole device is unplugged and plugged back),
+# pcsc (`readers = pcsc, usb`: a second token behind our own pcscd + vpcd is listed and signs
+# too; needs root for pcscd, like the integration pcsc tests).
 . "$(dirname "$0")/../integration/lib.sh"
 need pkcs11-tool openssl
 level=${1:-ext}
@@ -19,8 +21,17 @@ HARNESS="$VNP_BUILD_DIR/tests/usb/usb-umockdev-run"
 	skip "libumockdev-preload is not installed (Debian package umockdev)"
 
 new_token t "5654000000000042" "Token USB"
+readers=usb
+if [ "$variant" = pcsc ]; then
+	# A second token behind our own pcscd (vpcd): `readers = pcsc, usb` shows both.
+	new_token p "5654000000000043" "Token PCSC"
+	start_pcscd "${VNP_TEST_PORT:-35971}"
+	serve_token "$W/p.state" "${VNP_TEST_PORT:-35971}"
+	wait_token 1 # through pcscd only (no VNPKI_CONF yet: the default, readers = pcsc)
+	readers="pcsc, usb"
+fi
 {
-	echo "readers = usb"
+	echo "readers = $readers"
 	echo "usb.only = 1209:0001"
 	echo "log = reader"
 	echo "log.file = $W/module.log"
@@ -36,6 +47,7 @@ busy) args+=(--busy-twin) ;;
 nointr) args+=(--no-interrupt --desc-last) ;;
 hotplug) inner=umockdev-hotplug.sh ;;
 unplug) inner=umockdev-hotplug.sh; export VNP_USB_PULL=device ;;
+pcsc) ;;
 *) fail "unknown variant $variant" ;;
 esac
 # The inner script runs under the preload (every process it starts sees only the testbed).
