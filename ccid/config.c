@@ -11,6 +11,7 @@
 #include "log.h"
 #include "rv.h"
 #include "secret.h"
+#include "usb_quirks.h"
 #include "vnp_build_config.h"
 
 #define CONF_FILE_MAX (1024 * 1024)
@@ -82,6 +83,7 @@ static int set_string(char *dst, size_t cap, const char *val)
 static int parse_readers(struct vnp_config *cfg, char *val, const char **ret_why)
 {
 	int pos_pcsc = -1, pos_vtoken = -1, pos = 0;
+	bool usb = false;
 	bool ccidsock = false;
 	char *next;
 
@@ -94,6 +96,8 @@ static int parse_readers(struct vnp_config *cfg, char *val, const char **ret_why
 			pos_pcsc = pos;
 		} else if (!strcmp(tok, "vtoken")) {
 			pos_vtoken = pos;
+		} else if (!strcmp(tok, "usb")) {
+			usb = true;
 		} else if (!strcmp(tok, "ccidsock")) {
 			ccidsock = true;
 		} else if (!*tok) {
@@ -105,6 +109,7 @@ static int parse_readers(struct vnp_config *cfg, char *val, const char **ret_why
 	}
 	cfg->use_pcsc = pos_pcsc >= 0;
 	cfg->use_vtoken = pos_vtoken >= 0;
+	cfg->use_usb = usb;
 	cfg->use_ccidsock = ccidsock;
 	cfg->pcsc_first = pos_pcsc >= 0 && (pos_vtoken < 0 || pos_pcsc < pos_vtoken);
 	return VNP_OK;
@@ -247,6 +252,15 @@ static int parse_line(struct vnp_config *cfg, const struct vnp_config *orig, cha
 		return set_string(cfg->log, sizeof(cfg->log), val);
 	if (!strcmp(key, "log.file"))
 		return set_string(cfg->log_file, sizeof(cfg->log_file), val);
+	if (!strcmp(key, "usb.only"))
+		return set_string(cfg->usb_only, sizeof(cfg->usb_only), val);
+	if (!strcmp(key, "usb.quirks")) {
+		if (vnp_usb_quirks_check(val) != VNP_OK) {
+			*ret_why = "malformed usb.quirks (vvvv:pppp flag..., ...)";
+			return VNP_E_CONFIG;
+		}
+		return set_string(cfg->usb_quirks, sizeof(cfg->usb_quirks), val);
+	}
 	if (!strcmp(key, "cache.dir"))
 		return set_string(cfg->cache_dir, sizeof(cfg->cache_dir), val);
 	if (!strcmp(key, "cache")) {

@@ -87,6 +87,7 @@ struct vnp_reader_ops {
 
 extern const struct vnp_reader_ops vnp_reader_pcsc;
 extern const struct vnp_reader_ops vnp_reader_vtoken;
+extern const struct vnp_reader_ops vnp_reader_usb; /* when VNP_HAVE_LIBUSB */
 extern const struct vnp_reader_ops vnp_reader_ccidsock; /* ccid_sock.c */
 
 #endif

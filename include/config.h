@@ -16,6 +16,8 @@
  *   piv.management_key = HEX      # PIV card management key (9B): enables key generation and
  *                                 # certificate writes on PIV cards; a secret (never logged)
  *   piv.management_key_alg = 3des # 3des (default), aes128, aes192, aes256
+ *   usb.only = 1209:0001, ...     # usb backend: use only these VID:PID (default: all)
+ *   usb.quirks = vvvv:pppp flag ..., ...   # usb backend: extra quirks (ccid/usb_quirks.h)
  * Unknown keys are ignored with a warning; a malformed line is an error (VNP_E_CONFIG). */
 #ifndef VNP_CONFIG_H
 #define VNP_CONFIG_H
@@ -46,6 +48,9 @@ struct vnp_config {
 	bool cache_piv_chuid; /* `cache.piv = chuid` */
 	struct vnp_secret piv_mgmt_key; /* empty when not configured; owned: vnp_config_free */
 	uint8_t piv_mgmt_alg;           /* SP 800-78-4 id: 03 3DES, 08/0A/0C AES-128/192/256 */
+	bool use_usb;     /* the usb backend (CCID over libusb); opened after pcsc and vtoken */
+	char usb_only[512];
+	char usb_quirks[512];
 };
 
 /* Fill cfg with the built-in defaults only (pcsc on, nothing else); reads no file. */

@@ -123,6 +123,10 @@ static void open_backend(const struct vnp_reader_ops *ops)
 	struct vnp_backend_ent *e = &vnp_lib.backends[vnp_lib.n_backends];
 	int rv;
 
+	if (vnp_lib.n_backends >= sizeof(vnp_lib.backends) / sizeof(vnp_lib.backends[0])) {
+		vnp_warn("backend %s: too many backends", ops->name);
+		return;
+	}
 	rv = ops->open(&vnp_lib.cfg, &e->be);
 	if (rv == VNP_E_NO_SERVICE) {
 		vnp_log(VNP_LOG_P11, "backend %s: no service, no readers", ops->name);
@@ -156,6 +160,14 @@ static void open_backends(void)
 #endif
 	if (cfg->use_ccidsock)
 		open_backend(&vnp_reader_ccidsock);
+	/* usb after pcsc: the interfaces pcscd's driver holds are then skipped (BUSY). */
+#if VNP_HAVE_LIBUSB
+	if (cfg->use_usb)
+		open_backend(&vnp_reader_usb);
+#else
+	if (cfg->use_usb)
+		vnp_warn("usb backend configured but built without libusb-1.0");
+#endif
 }
 
 /* Free everything of the library context. close_io: disconnect readers and close

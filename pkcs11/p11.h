@@ -146,7 +146,7 @@ struct vnp_lib {
 	struct vnp_lock_ops lk;
 	void *lock;              /* module lock */
 	struct vnp_config cfg;
-	struct vnp_backend_ent backends[3]; /* pcsc, vtoken, ccidsock */
+	struct vnp_backend_ent backends[4]; /* pcsc, vtoken, ccidsock, usb */
 	unsigned n_backends;
 	struct vnp_slot **slots;
 	size_t n_slots;

@@ -9,6 +9,7 @@ VNP_PACKAGES=(
 	vsmartcard-vpcd opensc gnutls-bin libnss3-tools poppler-utils
 	libengine-pkcs11-openssl python3-pykcs11 python3-cryptography firefox-esr
 	zlib1g-dev
+	umockdev libumockdev-dev
 )
 
 log() { printf '\n== %s\n' "$*"; }
