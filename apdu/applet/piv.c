@@ -707,7 +707,7 @@ static int piv_sign(struct vnp_card *card, const struct vnp_obj *key,
 	apdu_init(&a, INS_GENERAL_AUTH, alg_id, key->ref);
 	a.data = b.p;
 	a.lc = b.len;
-	a.le = VNP_LE_MAX;
+	a.le = SMALL_RESP; /* 7C { 82 signature } fits: one exchange with extended length */
 	a.resp = resp;
 	a.resp_cap = SMALL_RESP;
 	/* GENERAL AUTHENTICATE names algorithm and key itself: one exchange without a

@@ -401,19 +401,19 @@ static void test_sign_rsa_pkcs1(void **state)
 	/* 7C 82 01 06 { 82 00, 81 82 01 00 { 00 01 FF x 202 00 DigestInfo } }, extended */
 	static const struct th_step steps[] = {
 		{ "00 87 07 9A 00 01 0A 7C 82 01 06 82 00 81 82 01 00 00 01 {202:FF} 00 " DIGEST_INFO
-		  " 00 00",
+		  " 04 00",
 		  "7C 82 01 04 82 82 01 00 {256:10+} 90 00" },
 		{ "00 87 07 9A 00 01 0A 7C 82 01 06 82 00 81 82 01 00 00 01 {202:FF} 00 " DIGEST_INFO
-		  " 00 00",
+		  " 04 00",
 		  "7C 82 01 03 82 81 FF {255:10+} 90 00" },
 		{ "00 87 07 9A 00 01 0A 7C 82 01 06 82 00 81 82 01 00 00 01 {202:FF} 00 " DIGEST_INFO
-		  " 00 00",
+		  " 04 00",
 		  "69 82" },
 		/* 6982 without a transaction: re-select (probe) and send once more, no more */
 		{ SELECT, APT " 90 00" },
 		{ "00 CB 3F FF 00 00 05 5C 03 5F C1 02 00 00", CHUID " 90 00" },
 		{ "00 87 07 9A 00 01 0A 7C 82 01 06 82 00 81 82 01 00 00 01 {202:FF} 00 " DIGEST_INFO
-		  " 00 00",
+		  " 04 00",
 		  "69 82" },
 		{ NULL },
 	};
