@@ -35,6 +35,7 @@ fi
 	echo "usb.only = 1209:0001"
 	echo "log = reader"
 	echo "log.file = $W/module.log"
+	profile_conf
 } >"$W/vnpki.conf"
 export VNPKI_CONF="$W/vnpki.conf"
 export VNP_USB_STATE="$W/t.state" VNP_USB_VARIANT="$variant" VNP_USB_CONTROL="$W/control"
