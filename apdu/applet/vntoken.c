@@ -326,9 +326,7 @@ static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
 			      size_t n)
 {
 	struct vntoken_state *st = state(card);
-	const struct vnp_card_io *io = &card->io;
-	bool ext = io->caps.extended && io->card_extended;
-	size_t max_lc = ext ? 65535u : 255u, max_le = ext ? 65536u : 256u;
+	size_t max_lc, max_le;
 	size_t per_sig = sig_size(key) + 4, done = 0, from = 0;
 	uint8_t alg, hash, *resp = NULL;
 	struct vnp_buf b;
@@ -344,14 +342,7 @@ static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
 	rv = vnp_iso_scheme_refs(params, &alg, &hash, &salt);
 	if (rv)
 		return rv;
-	if (ext && io->caps.max_cmd > 9)
-		max_lc = VNP_MIN(max_lc, io->caps.max_cmd - 9);
-	if (io->card_max_cmd_data)
-		max_lc = VNP_MIN(max_lc, io->card_max_cmd_data);
-	if (ext && io->caps.max_resp > 2)
-		max_le = VNP_MIN(max_le, io->caps.max_resp - 2);
-	if (ext && io->card_max_resp_data)
-		max_le = VNP_MIN(max_le, io->card_max_resp_data);
+	vnp_card_io_limits(&card->io, &max_lc, &max_le);
 	resp = malloc(VNP_LE_MAX);
 	if (!resp)
 		return VNP_E_NOMEM;
