@@ -199,6 +199,13 @@ void vnp_dir_free(struct vnp_dir *dir)
 	free(dir);
 }
 
+void *vnp_card_drv_data(struct vnp_card *card, size_t size)
+{
+	if (!card->drv_data)
+		card->drv_data = calloc(1, size);
+	return card->drv_data;
+}
+
 void vnp_card_free_drv_data(struct vnp_card *card)
 {
 	free(card->drv_data);

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "log.h"
 #include "poll_wait.h"
+#include "reader_name.h"
 #include "rv.h"
 #include "transport.h"
 
@@ -365,21 +366,6 @@ static int cs_list(struct vnp_backend *be, struct vnp_reader_state *out, size_t 
 	return VNP_OK;
 }
 
-static int find_reader(const struct vnp_backend *be, const char *name, unsigned *ret_idx)
-{
-	size_t plen = strlen(CS_NAME_PREFIX);
-	char *end = NULL;
-	unsigned long idx;
-
-	if (strncmp(name, CS_NAME_PREFIX, plen) != 0 || !name[plen])
-		return VNP_E_NO_DEVICE;
-	idx = strtoul(name + plen, &end, 10);
-	if (*end || idx >= be->n)
-		return VNP_E_NO_DEVICE;
-	*ret_idx = (unsigned)idx;
-	return VNP_OK;
-}
-
 static int cs_connect(struct vnp_backend *be, const char *name, struct vnp_reader **ret,
 		      struct vnp_reader_caps *ret_caps)
 {
@@ -390,7 +376,7 @@ static int cs_connect(struct vnp_backend *be, const char *name, struct vnp_reade
 
 	if (!be || !name || !ret)
 		return VNP_E_ARGS;
-	rv = find_reader(be, name, &idx);
+	rv = vnp_reader_name_index(name, CS_NAME_PREFIX, be->n, &idx);
 	if (rv != VNP_OK)
 		return rv;
 	r = calloc(1, sizeof(*r));

@@ -6,10 +6,9 @@
 #include <string.h>
 
 #include "card.h"
-#include "compiler.h"
+#include "iso_cmd.h"
 #include "log.h"
 #include "rv.h"
-#include "iso_cmd.h"
 #include "secret.h"
 #include "simpki_int.h"
 #include "vntoken_int.h"
@@ -41,9 +40,7 @@ struct simpki_state {
 
 static struct simpki_state *state(struct vnp_card *card)
 {
-	if (!card->drv_data)
-		card->drv_data = calloc(1, sizeof(struct simpki_state));
-	return card->drv_data;
+	return vnp_card_drv_data(card, sizeof(struct simpki_state));
 }
 
 static void apdu_init(struct vnp_apdu *a, uint8_t ins, uint8_t p1, uint8_t p2)

@@ -16,7 +16,6 @@
 
 static const uint8_t vntoken_aid[] = { 0xF0, 0x56, 0x4E, 0x50, 0x4B, 0x49, 0x54, 0x4B };
 
-#define CLA_ISO ISO_CLA
 #define CLA_PROP 0x80
 #define INS_GET_DIRECTORY 0xCA
 #define INS_READ_OBJECT 0xB0
@@ -52,14 +51,7 @@ struct vntoken_state {
 
 static struct vntoken_state *state(struct vnp_card *card)
 {
-	if (!card->drv_data)
-		card->drv_data = calloc(1, sizeof(struct vntoken_state));
-	return card->drv_data;
-}
-
-static void apdu_init(struct vnp_apdu *a, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2)
-{
-	vnp_iso_apdu_init(a, cla, ins, p1, p2);
+	return vnp_card_drv_data(card, sizeof(struct vntoken_state));
 }
 
 /* One command in its own transaction. */
@@ -115,7 +107,7 @@ static int vntoken_read_dir(struct vnp_card *card, struct vnp_dir **ret)
 
 	if (!ret)
 		return VNP_E_ARGS;
-	apdu_init(&a, CLA_PROP, INS_GET_DIRECTORY, 0x01, 0x00);
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_GET_DIRECTORY, 0x01, 0x00);
 	rv = vnp_iso_read_whole(card, vntoken_sw, &a, false, &buf, &len);
 	if (rv == VNP_OK)
 		rv = vnp_vntoken_parse_dir(buf, len, ret);
@@ -131,7 +123,7 @@ static int vntoken_read_object(struct vnp_card *card, const struct vnp_obj *obj,
 	if (!obj || !ret || !ret_len || obj->kind == VNP_OBJ_KEY)
 		return VNP_E_ARGS;
 	/* One extended APDU when both sides take it; else 256 and 61xx (vnp_apdu_transmit). */
-	apdu_init(&a, CLA_PROP, INS_READ_OBJECT, obj->ref, 0x00);
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_READ_OBJECT, obj->ref, 0x00);
 	return vnp_iso_read_whole(card, vntoken_sw, &a, obj->private_obj, ret, ret_len);
 }
 
@@ -252,7 +244,7 @@ static int sign_self(struct vnp_card *card, const struct vnp_obj *key, uint8_t a
 		rv = VNP_E_NOMEM;
 		goto out;
 	}
-	apdu_init(&a, CLA_PROP, INS_SIGN, 0x00, 0x00);
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_SIGN, 0x00, 0x00);
 	a.data = b.p;
 	a.lc = b.len;
 	/* Ne: the signature's size when known, so that it fits one exchange */
@@ -368,7 +360,7 @@ static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
 			rv = VNP_E_NOMEM;
 			break;
 		}
-		apdu_init(&a, CLA_PROP, INS_SIGN, 0x01, 0x00);
+		vnp_iso_apdu_init(&a, CLA_PROP, INS_SIGN, 0x01, 0x00);
 		a.data = b.p;
 		a.lc = b.len;
 		a.le = VNP_MIN(k * per_sig, (size_t)VNP_LE_MAX);
@@ -392,7 +384,7 @@ static int vntoken_write_object(struct vnp_card *card, const struct vnp_obj *met
 {
 	struct vnp_apdu a;
 
-	apdu_init(&a, CLA_PROP, INS_CREATE, 0x00, 0x00);
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_CREATE, 0x00, 0x00);
 	return vnp_vnt_write_object(card, vntoken_sw, &a, meta, value, len, ret_ref);
 }
 
@@ -402,7 +394,7 @@ static int vntoken_delete_object(struct vnp_card *card, const struct vnp_obj *ob
 
 	if (!obj)
 		return VNP_E_ARGS;
-	apdu_init(&a, CLA_PROP, INS_DELETE, obj->ref, 0x00);
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_DELETE, obj->ref, 0x00);
 	return simple(card, &a);
 }
 
@@ -424,7 +416,7 @@ static int vntoken_unblock_challenge(struct vnp_card *card, uint8_t *ret_challen
 
 	if (!ret_challenge || len != VNP_RECOVERY_CHALLENGE_LEN)
 		return VNP_E_ARGS;
-	apdu_init(&a, CLA_PROP, INS_GET_UNBLOCK_CHALLENGE, 0x00, 0x00);
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_GET_UNBLOCK_CHALLENGE, 0x00, 0x00);
 	a.le = VNP_RECOVERY_CHALLENGE_LEN;
 	a.resp = buf;
 	a.resp_cap = sizeof(buf);
