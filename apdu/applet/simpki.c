@@ -103,17 +103,10 @@ static int get_data(struct vnp_card *card, uint8_t ref, bool secret, uint8_t **r
 
 static int simpki_read_dir(struct vnp_card *card, struct vnp_dir **ret)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rv;
+	struct vnp_apdu a;
 
-	if (!ret)
-		return VNP_E_ARGS;
-	rv = get_data(card, DO_DIRECTORY, false, &buf, &len);
-	if (rv == VNP_OK)
-		rv = vnp_vntoken_parse_dir(buf, len, ret);
-	free(buf);
-	return rv;
+	apdu_init(&a, INS_GET_DATA, DO_PROPRIETARY, DO_DIRECTORY);
+	return vnp_vnt_read_dir(card, simpki_sw, &a, ret);
 }
 
 static int simpki_read_object(struct vnp_card *card, const struct vnp_obj *obj, uint8_t **ret,

@@ -101,18 +101,9 @@ static int vntoken_probe(struct vnp_card *card, struct vnp_token_info *ret_info)
 static int vntoken_read_dir(struct vnp_card *card, struct vnp_dir **ret)
 {
 	struct vnp_apdu a;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rv;
 
-	if (!ret)
-		return VNP_E_ARGS;
 	vnp_iso_apdu_init(&a, CLA_PROP, INS_GET_DIRECTORY, 0x01, 0x00);
-	rv = vnp_iso_read_whole(card, vntoken_sw, &a, false, &buf, &len);
-	if (rv == VNP_OK)
-		rv = vnp_vntoken_parse_dir(buf, len, ret);
-	free(buf);
-	return rv;
+	return vnp_vnt_read_dir(card, vntoken_sw, &a, ret);
 }
 
 static int vntoken_read_object(struct vnp_card *card, const struct vnp_obj *obj, uint8_t **ret,

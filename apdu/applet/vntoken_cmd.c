@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Commands that carry the vntoken object templates (APPLET.md), sent the same way by the
- * vntoken and SIM PKI drivers: key generation and object writes. */
+ * vntoken and SIM PKI drivers: directory reads, key generation and object writes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,5 +106,21 @@ int vnp_vnt_write_object(struct vnp_card *card, const struct vnp_sw_entry *sw,
 	if (rv == VNP_OK)
 		*ret_ref = (uint8_t)ref;
 	vnp_buf_free(&b);
+	return rv;
+}
+
+int vnp_vnt_read_dir(struct vnp_card *card, const struct vnp_sw_entry *sw,
+		     const struct vnp_apdu *cmd, struct vnp_dir **ret)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rv;
+
+	if (!ret)
+		return VNP_E_ARGS;
+	rv = vnp_iso_read_whole(card, sw, cmd, false, &buf, &len);
+	if (rv == VNP_OK)
+		rv = vnp_vntoken_parse_dir(buf, len, ret);
+	free(buf);
 	return rv;
 }

@@ -30,6 +30,10 @@ int vnp_vntoken_parse_dir(const uint8_t *buf, size_t len, struct vnp_dir **ret);
 /* vntoken_cmd.c, used by the vntoken and SIM PKI drivers. */
 struct vnp_apdu;
 struct vnp_sw_entry;
+/* Read the directory (template 71) with cmd (its header; the whole answer); *ret as
+ * vnp_vntoken_parse_dir. */
+int vnp_vnt_read_dir(struct vnp_card *card, const struct vnp_sw_entry *sw,
+		     const struct vnp_apdu *cmd, struct vnp_dir **ret);
 /* GENERATE (00 47 00 00) with the key template A0 of req (id_len checked by the caller);
  * the answer's key template into ret (resp_cap: the answer buffer's size). */
 int vnp_vnt_generate(struct vnp_card *card, const struct vnp_sw_entry *sw,
