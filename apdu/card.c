@@ -68,14 +68,11 @@ void vnp_card_end(struct vnp_card *card)
 /* Extended case 4 overhead: header 4, Lc 3, Le 2. */
 #define EXT_OVERHEAD 9u
 
-/* Whether a goes in one command and one answer: no chaining, no GET RESPONSE expected. */
-static bool one_exchange(const struct vnp_card_io *io, const struct vnp_apdu *a)
+void vnp_card_io_limits(const struct vnp_card_io *io, size_t *ret_max_lc, size_t *ret_max_le)
 {
 	bool ext = io->caps.extended && io->card_extended;
 	size_t max_lc = ext ? 65535u : 255u, max_le = ext ? 65536u : 256u;
 
-	if (io->caps.t0 && a->lc && a->le)
-		return false; /* T=0 case 4: the answer always comes through 61xx */
 	if (ext && io->caps.max_cmd > EXT_OVERHEAD)
 		max_lc = VNP_MIN(max_lc, io->caps.max_cmd - EXT_OVERHEAD);
 	if (io->card_max_cmd_data)
@@ -84,6 +81,18 @@ static bool one_exchange(const struct vnp_card_io *io, const struct vnp_apdu *a)
 		max_le = VNP_MIN(max_le, io->caps.max_resp - 2);
 	if (ext && io->card_max_resp_data)
 		max_le = VNP_MIN(max_le, io->card_max_resp_data);
+	*ret_max_lc = max_lc;
+	*ret_max_le = max_le;
+}
+
+/* Whether a goes in one command and one answer: no chaining, no GET RESPONSE expected. */
+static bool one_exchange(const struct vnp_card_io *io, const struct vnp_apdu *a)
+{
+	size_t max_lc, max_le;
+
+	if (io->caps.t0 && a->lc && a->le)
+		return false; /* T=0 case 4: the answer always comes through 61xx */
+	vnp_card_io_limits(io, &max_lc, &max_le);
 	return a->lc <= max_lc && a->le <= max_le;
 }
 
@@ -188,6 +197,13 @@ void vnp_dir_free(struct vnp_dir *dir)
 		return;
 	free(dir->objs);
 	free(dir);
+}
+
+void *vnp_card_drv_data(struct vnp_card *card, size_t size)
+{
+	if (!card->drv_data)
+		card->drv_data = calloc(1, size);
+	return card->drv_data;
 }
 
 void vnp_card_free_drv_data(struct vnp_card *card)

@@ -273,10 +273,18 @@ struct vnp_sw_entry;
 int vnp_card_run_one(struct vnp_card *card, struct vnp_apdu *a,
 		     const struct vnp_sw_entry *applet_sw);
 
+/* The most command data and answer data one APDU carries to and from the card without
+ * chaining or GET RESPONSE (extended when both the reader and the card take it, within the
+ * reader's and the card's buffer sizes). */
+void vnp_card_io_limits(const struct vnp_card_io *io, size_t *ret_max_lc, size_t *ret_max_le);
+
 /* Detection: try each known driver's probe in order (no PIN try, no write). Sets
  * card->drv. VNP_E_NOT_SUPPORTED when no driver knows the card. */
 int vnp_card_detect(struct vnp_card *card, struct vnp_token_info *ret_info);
 
+/* The driver's per-card state: drv_data, allocated zeroed (size bytes) on first use; NULL
+ * when out of memory. */
+void *vnp_card_drv_data(struct vnp_card *card, size_t size);
 /* The release member of a driver whose drv_data is one malloc'd block: free it. */
 void vnp_card_free_drv_data(struct vnp_card *card);
 

@@ -23,6 +23,8 @@
 #include "compiler.h"
 #include "config.h"
 #include "log.h"
+#include "poll_wait.h"
+#include "reader_name.h"
 #include "rv.h"
 #include "transport.h"
 
@@ -282,16 +284,6 @@ out:
 	return rv;
 }
 
-static void wake_init(pthread_cond_t *c)
-{
-	pthread_condattr_t a;
-
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(c, &a);
-	pthread_condattr_destroy(&a);
-}
-
 static int cs_open(const struct vnp_config *cfg, struct vnp_backend **ret)
 {
 	struct vnp_backend *be;
@@ -302,7 +294,7 @@ static int cs_open(const struct vnp_config *cfg, struct vnp_backend **ret)
 	if (!be)
 		return VNP_E_NOMEM;
 	pthread_mutex_init(&be->wlock, NULL);
-	wake_init(&be->wake);
+	vnp_wake_init(&be->wake);
 	for (unsigned i = 0; cfg && i < cfg->n_ccidsock && i < VNP_CONF_MAX_CCIDSOCK; i++) {
 		struct cs_conn *c = &be->c[be->n];
 
@@ -374,21 +366,6 @@ static int cs_list(struct vnp_backend *be, struct vnp_reader_state *out, size_t 
 	return VNP_OK;
 }
 
-static int find_reader(const struct vnp_backend *be, const char *name, unsigned *ret_idx)
-{
-	size_t plen = strlen(CS_NAME_PREFIX);
-	char *end = NULL;
-	unsigned long idx;
-
-	if (strncmp(name, CS_NAME_PREFIX, plen) != 0 || !name[plen])
-		return VNP_E_NO_DEVICE;
-	idx = strtoul(name + plen, &end, 10);
-	if (*end || idx >= be->n)
-		return VNP_E_NO_DEVICE;
-	*ret_idx = (unsigned)idx;
-	return VNP_OK;
-}
-
 static int cs_connect(struct vnp_backend *be, const char *name, struct vnp_reader **ret,
 		      struct vnp_reader_caps *ret_caps)
 {
@@ -399,7 +376,7 @@ static int cs_connect(struct vnp_backend *be, const char *name, struct vnp_reade
 
 	if (!be || !name || !ret)
 		return VNP_E_ARGS;
-	rv = find_reader(be, name, &idx);
+	rv = vnp_reader_name_index(name, CS_NAME_PREFIX, be->n, &idx);
 	if (rv != VNP_OK)
 		return rv;
 	r = calloc(1, sizeof(*r));
@@ -559,57 +536,43 @@ static void snapshot(struct vnp_backend *be, unsigned long *intr, bool *exists)
 }
 
 #define CS_POLL_MS 150
+
+struct cs_seen {
+	struct vnp_backend *be;
+	unsigned long intr0[VNP_CONF_MAX_CCIDSOCK];
+	bool ex0[VNP_CONF_MAX_CCIDSOCK];
+};
+
+/* With be->wlock held: did a snapshot change since seen's? */
+static bool cs_changed(void *arg)
+{
+	struct cs_seen *seen = arg;
+	struct vnp_backend *be = seen->be;
+	unsigned long intr[VNP_CONF_MAX_CCIDSOCK];
+	bool ex[VNP_CONF_MAX_CCIDSOCK];
+
+	pthread_mutex_unlock(&be->wlock);
+	snapshot(be, intr, ex);
+	pthread_mutex_lock(&be->wlock);
+	return memcmp(seen->intr0, intr, be->n * sizeof(*intr)) ||
+	       memcmp(seen->ex0, ex, be->n * sizeof(*ex));
+}
+
 static int cs_wait_event(struct vnp_backend *be, unsigned timeout_ms, bool *cancelled)
 {
-	unsigned long intr0[VNP_CONF_MAX_CCIDSOCK], intr[VNP_CONF_MAX_CCIDSOCK];
-	bool ex0[VNP_CONF_MAX_CCIDSOCK], ex[VNP_CONF_MAX_CCIDSOCK];
-	struct timespec end, next;
-	int rv = VNP_E_TIMEOUT;
+	struct cs_seen seen;
 
 	if (!be || !cancelled)
 		return VNP_E_ARGS;
-	snapshot(be, intr0, ex0);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&be->wlock);
-	while (!be->cancelled) {
-		clock_gettime(CLOCK_MONOTONIC, &next);
-		if (next.tv_sec > end.tv_sec ||
-		    (next.tv_sec == end.tv_sec && next.tv_nsec >= end.tv_nsec))
-			break;
-		next.tv_nsec += CS_POLL_MS * 1000000L;
-		if (next.tv_nsec >= 1000000000L) {
-			next.tv_sec++;
-			next.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&be->wake, &be->wlock, &next);
-		if (be->cancelled)
-			break;
-		pthread_mutex_unlock(&be->wlock);
-		snapshot(be, intr, ex);
-		pthread_mutex_lock(&be->wlock);
-		if (memcmp(intr0, intr, be->n * sizeof(*intr)) ||
-		    memcmp(ex0, ex, be->n * sizeof(*ex))) {
-			rv = VNP_OK;
-			break;
-		}
-	}
-	*cancelled = be->cancelled;
-	pthread_mutex_unlock(&be->wlock);
-	return *cancelled ? VNP_OK : rv;
+	seen.be = be;
+	snapshot(be, seen.intr0, seen.ex0);
+	return vnp_poll_wait(&be->wlock, &be->wake, &be->cancelled, timeout_ms, CS_POLL_MS,
+			     cs_changed, &seen, cancelled);
 }
 
 static void cs_cancel(struct vnp_backend *be)
 {
-	pthread_mutex_lock(&be->wlock);
-	be->cancelled = true;
-	pthread_cond_broadcast(&be->wake);
-	pthread_mutex_unlock(&be->wlock);
+	vnp_poll_cancel(&be->wlock, &be->wake, &be->cancelled);
 }
 
 /* The ccidsock reader backend (see transport.h for the contract of each member). */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "hexcodec.h"
 #include "log.h"
 #include "rv.h"
 #include "secret.h"
@@ -137,17 +138,6 @@ static int parse_ccidsock_path(struct vnp_config *cfg, const char *val, bool *se
 	return VNP_OK;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* piv.management_key = HEX (16, 24 or 32 bytes): kept in a vnp_secret. A key that cfg had
  * before this parse (orig) stays owned by orig; a key set earlier in the same text is freed. */
 static int parse_mgmt_key(struct vnp_config *cfg, const struct vnp_config *orig, const char *val,
@@ -163,14 +153,10 @@ static int parse_mgmt_key(struct vnp_config *cfg, const struct vnp_config *orig,
 	rv = vnp_secret_new(n / 2, &k);
 	if (rv)
 		return rv;
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexval(val[i]), lo = hexval(val[i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			vnp_secret_free(&k);
-			return VNP_E_CONFIG;
-		}
-		k.p[o++] = (uint8_t)(hi << 4 | lo);
+	/* n digits give n / 2 bytes only when none is a separator */
+	if (vnp_hex_decode(val, n, k.p, n / 2, &o) != VNP_OK || o != n / 2) {
+		vnp_secret_free(&k);
+		return VNP_E_CONFIG;
 	}
 	k.len = o;
 	if (cfg->piv_mgmt_key.p && cfg->piv_mgmt_key.p != orig->piv_mgmt_key.p)

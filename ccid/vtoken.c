@@ -13,6 +13,8 @@
 
 #include "config.h"
 #include "log.h"
+#include "poll_wait.h"
+#include "reader_name.h"
 #include "rv.h"
 #include "secret.h"
 #include "transport.h"
@@ -61,16 +63,6 @@ static const char *plugin_path(const struct vnp_config *cfg)
 	return VNP_VTOKEN_PLUGIN_DEFAULT;
 }
 
-static void wake_init(pthread_cond_t *c)
-{
-	pthread_condattr_t a;
-
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(c, &a);
-	pthread_condattr_destroy(&a);
-}
-
 static int vt_open(const struct vnp_config *cfg, struct vnp_backend **ret)
 {
 	const char *path = plugin_path(cfg);
@@ -85,7 +77,7 @@ static int vt_open(const struct vnp_config *cfg, struct vnp_backend **ret)
 	if (!be)
 		return VNP_E_NOMEM;
 	pthread_mutex_init(&be->lock, NULL);
-	wake_init(&be->wake);
+	vnp_wake_init(&be->wake);
 	be->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!be->dl) {
 		vnp_warn("vtoken: cannot load plugin %s: %s", path, dlerror());
@@ -211,21 +203,6 @@ static int vt_list(struct vnp_backend *be, struct vnp_reader_state *out, size_t 
 	return VNP_OK;
 }
 
-static int find_reader(const struct vnp_backend *be, const char *name, unsigned *ret_idx)
-{
-	size_t plen = strlen(VTOKEN_NAME_PREFIX);
-	char *end = NULL;
-	unsigned long idx;
-
-	if (strncmp(name, VTOKEN_NAME_PREFIX, plen) != 0 || !name[plen])
-		return VNP_E_NO_DEVICE;
-	idx = strtoul(name + plen, &end, 10);
-	if (*end || idx >= be->n)
-		return VNP_E_NO_DEVICE;
-	*ret_idx = (unsigned)idx;
-	return VNP_OK;
-}
-
 static int vt_connect(struct vnp_backend *be, const char *name, struct vnp_reader **ret,
 		      struct vnp_reader_caps *ret_caps)
 {
@@ -235,7 +212,7 @@ static int vt_connect(struct vnp_backend *be, const char *name, struct vnp_reade
 
 	if (!be || !name || !ret)
 		return VNP_E_ARGS;
-	rv = find_reader(be, name, &idx);
+	rv = vnp_reader_name_index(name, VTOKEN_NAME_PREFIX, be->n, &idx);
 	if (rv != VNP_OK)
 		goto out;
 	r = calloc(1, sizeof(*r));
@@ -355,51 +332,35 @@ static void file_ids(const struct vnp_backend *be, ino_t *ids)
 
 /* Poll the state files every VTOKEN_POLL_MS on a condition variable that cancel() signals. */
 #define VTOKEN_POLL_MS 150
+
+struct vt_seen {
+	const struct vnp_backend *be;
+	ino_t before[VNP_CONF_MAX_VTOKENS];
+};
+
+/* With be->lock held: did a state file come, go or change since seen's? */
+static bool vt_changed(void *arg)
+{
+	struct vt_seen *seen = arg;
+	ino_t now[VNP_CONF_MAX_VTOKENS];
+
+	file_ids(seen->be, now);
+	return memcmp(seen->before, now, seen->be->n * sizeof(*now)) != 0;
+}
+
 static int vt_wait_event(struct vnp_backend *be, unsigned timeout_ms, bool *cancelled)
 {
-	ino_t before[VNP_CONF_MAX_VTOKENS], now[VNP_CONF_MAX_VTOKENS];
-	struct timespec end, next;
-	int rv = VNP_E_TIMEOUT;
+	struct vt_seen seen;
 
-	file_ids(be, before);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&be->lock);
-	while (!be->cancelled) {
-		clock_gettime(CLOCK_MONOTONIC, &next);
-		if (next.tv_sec > end.tv_sec ||
-		    (next.tv_sec == end.tv_sec && next.tv_nsec >= end.tv_nsec))
-			break;
-		next.tv_nsec += VTOKEN_POLL_MS * 1000000L;
-		if (next.tv_nsec >= 1000000000L) {
-			next.tv_sec++;
-			next.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&be->wake, &be->lock, &next);
-		if (be->cancelled)
-			break;
-		file_ids(be, now);
-		if (memcmp(before, now, be->n * sizeof(*now))) {
-			rv = VNP_OK;
-			break;
-		}
-	}
-	*cancelled = be->cancelled;
-	pthread_mutex_unlock(&be->lock);
-	return *cancelled ? VNP_OK : rv;
+	seen.be = be;
+	file_ids(be, seen.before);
+	return vnp_poll_wait(&be->lock, &be->wake, &be->cancelled, timeout_ms, VTOKEN_POLL_MS,
+			     vt_changed, &seen, cancelled);
 }
 
 static void vt_cancel(struct vnp_backend *be)
 {
-	pthread_mutex_lock(&be->lock);
-	be->cancelled = true;
-	pthread_cond_broadcast(&be->wake);
-	pthread_mutex_unlock(&be->lock);
+	vnp_poll_cancel(&be->lock, &be->wake, &be->cancelled);
 }
 
 /* The vtoken reader backend (see transport.h for the contract of each member). */

@@ -77,9 +77,7 @@ static const struct piv_slot *slot_of(uint8_t ref)
 
 struct piv_state *vnp_piv_state(struct vnp_card *card)
 {
-	if (!card->drv_data)
-		card->drv_data = calloc(1, sizeof(struct piv_state));
-	return card->drv_data;
+	return vnp_card_drv_data(card, sizeof(struct piv_state));
 }
 
 static void forget_certs(struct piv_state *st)

@@ -5,6 +5,7 @@
 
 #include "card.h"
 #include "compiler.h"
+#include "iso_cmd.h"
 #include "log.h"
 #include "recovery.h"
 #include "rv.h"
@@ -15,32 +16,19 @@
 
 static const uint8_t vntoken_aid[] = { 0xF0, 0x56, 0x4E, 0x50, 0x4B, 0x49, 0x54, 0x4B };
 
-#define CLA_ISO 0x00
 #define CLA_PROP 0x80
-#define INS_SELECT 0xA4
 #define INS_GET_DIRECTORY 0xCA
 #define INS_READ_OBJECT 0xB0
-#define INS_VERIFY 0x20
 #define INS_CHANGE_REF 0x24
-#define INS_GENERATE 0x47
-#define INS_MSE 0x22
-#define INS_PSO 0x2A
 #define INS_SIGN 0x2B
 #define INS_CREATE 0xE0
 #define INS_DELETE 0xE4
-#define INS_GET_CHALLENGE 0x84
 #define INS_GET_UNBLOCK_CHALLENGE 0x50
 #define INS_RESET_RETRY 0x2C
-
-#define ALGREF_RSA_PKCS1 0x01
-#define ALGREF_RSA_PSS 0x02
-#define ALGREF_ECDSA 0x03
+#define INS_VERIFY 0x20
 
 #define SW_OK 0x9000
-#define SW_PIN_BLOCKED 0x6983
-#define SW_CONDITIONS 0x6985
 #define SW_TERMINATED 0x6283
-#define SW_WRONG_DATA 0x6A80
 
 #define SELECT_RESP_MAX 1024
 #define PIN_MAX 255
@@ -55,9 +43,7 @@ static const struct vnp_sw_entry vntoken_sw[] = {
 /* Per-card volatile state. The security environment mirrors the last MSE SET the card
  * accepted; it is forgotten whenever the applet is (re-)selected. */
 struct vntoken_state {
-	bool env_valid;
-	uint8_t env_key, env_alg, env_hash;
-	uint16_t env_salt;
+	struct vnp_iso_env env;
 	unsigned max_tries;    /* user PIN counter maximum (SELECT tag 88) */
 	unsigned so_max_tries; /* unblock counter maximum (SELECT tag 8B) */
 	bool sign_self;        /* SIGN / SIGN BATCH (80 2B): no MSE SET needed */
@@ -65,154 +51,78 @@ struct vntoken_state {
 
 static struct vntoken_state *state(struct vnp_card *card)
 {
-	if (!card->drv_data)
-		card->drv_data = calloc(1, sizeof(struct vntoken_state));
-	return card->drv_data;
+	return vnp_card_drv_data(card, sizeof(struct vntoken_state));
 }
 
-static void apdu_init(struct vnp_apdu *a, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2)
+/* One command in its own transaction. */
+static int simple(struct vnp_card *card, struct vnp_apdu *a)
 {
-	memset(a, 0, sizeof(*a));
-	a->cla = cla;
-	a->ins = ins;
-	a->p1 = p1;
-	a->p2 = p2;
-}
-
-static int run(struct vnp_card *card, struct vnp_apdu *a)
-{
-	return vnp_apdu_run(&card->io, a, vntoken_sw);
+	return vnp_iso_run_tx(card, a, vntoken_sw);
 }
 
 static int vntoken_probe(struct vnp_card *card, struct vnp_token_info *ret_info)
 {
 	struct vntoken_state *st;
 	struct vnp_token_info info;
-	struct vnp_apdu a;
 	uint8_t *buf = NULL;
-	bool began = false;
+	size_t len = 0;
 	int rv;
 
 	st = state(card);
 	if (!st)
 		return VNP_E_NOMEM;
-	st->env_valid = false;
+	st->env.valid = false;
 	buf = malloc(SELECT_RESP_MAX);
-	if (!buf) {
-		rv = VNP_E_NOMEM;
-		goto out;
-	}
-	rv = vnp_card_begin(card);
-	if (rv)
-		goto out;
-	began = true;
-	apdu_init(&a, CLA_ISO, INS_SELECT, 0x04, 0x00);
-	a.data = vntoken_aid;
-	a.lc = sizeof(vntoken_aid);
-	a.le = 256;
-	a.resp = buf;
-	a.resp_cap = SELECT_RESP_MAX;
-	rv = run(card, &a);
-	if (rv)
-		goto out;
-	rv = vnp_vntoken_parse_caps(buf, a.resp_len, &info);
-	if (rv)
-		goto out;
-	if (info.version_major != 1) {
+	if (!buf)
+		return VNP_E_NOMEM;
+	rv = vnp_iso_select(card, vntoken_sw, vntoken_aid, sizeof(vntoken_aid), buf,
+			    SELECT_RESP_MAX, &len);
+	if (rv == VNP_OK)
+		rv = vnp_vntoken_parse_caps(buf, len, &info);
+	if (rv == VNP_OK && info.version_major != 1) {
 		vnp_warn("%s: vntoken applet version %u.%u not supported", card->io.who,
 			 info.version_major, info.version_minor);
 		rv = VNP_E_NOT_SUPPORTED;
-		goto out;
 	}
-	card->io.card_extended = info.extended;
-	card->io.card_max_cmd_data = info.max_cmd_data;
-	card->io.card_max_resp_data = info.max_resp_data;
-	st->max_tries = info.user_pin.max_tries;
-	st->so_max_tries = info.so_pin.max_tries;
-	st->sign_self = info.sign_self;
-	if (ret_info)
-		*ret_info = info;
-out:
-	if (began)
-		vnp_card_end(card);
+	if (rv == VNP_OK) {
+		card->io.card_extended = info.extended;
+		card->io.card_max_cmd_data = info.max_cmd_data;
+		card->io.card_max_resp_data = info.max_resp_data;
+		st->max_tries = info.user_pin.max_tries;
+		st->so_max_tries = info.so_pin.max_tries;
+		st->sign_self = info.sign_self;
+		if (ret_info)
+			*ret_info = info;
+	}
 	free(buf);
-	return rv;
-}
-
-/* One data-out command in its own transaction; the answer goes to resp. */
-static int simple(struct vnp_card *card, struct vnp_apdu *a)
-{
-	int rv = vnp_card_begin(card);
-
-	if (rv)
-		return rv;
-	rv = run(card, a);
-	vnp_card_end(card);
 	return rv;
 }
 
 static int vntoken_read_dir(struct vnp_card *card, struct vnp_dir **ret)
 {
 	struct vnp_apdu a;
-	uint8_t *buf;
-	int rv;
 
-	if (!ret)
-		return VNP_E_ARGS;
-	buf = malloc(VNP_LE_MAX);
-	if (!buf)
-		return VNP_E_NOMEM;
-	apdu_init(&a, CLA_PROP, INS_GET_DIRECTORY, 0x01, 0x00);
-	a.le = VNP_LE_MAX;
-	a.resp = buf;
-	a.resp_cap = VNP_LE_MAX;
-	rv = simple(card, &a);
-	if (rv == VNP_OK)
-		rv = vnp_vntoken_parse_dir(buf, a.resp_len, ret);
-	free(buf);
-	return rv;
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_GET_DIRECTORY, 0x01, 0x00);
+	return vnp_vnt_read_dir(card, vntoken_sw, &a, ret);
 }
 
 static int vntoken_read_object(struct vnp_card *card, const struct vnp_obj *obj, uint8_t **ret,
 			       size_t *ret_len)
 {
 	struct vnp_apdu a;
-	uint8_t *buf, *val = NULL;
-	int rv;
 
 	if (!obj || !ret || !ret_len || obj->kind == VNP_OBJ_KEY)
 		return VNP_E_ARGS;
-	buf = malloc(VNP_LE_MAX);
-	if (!buf)
-		return VNP_E_NOMEM;
 	/* One extended APDU when both sides take it; else 256 and 61xx (vnp_apdu_transmit). */
-	apdu_init(&a, CLA_PROP, INS_READ_OBJECT, obj->ref, 0x00);
-	a.le = VNP_LE_MAX;
-	a.resp = buf;
-	a.resp_cap = VNP_LE_MAX;
-	rv = simple(card, &a);
-	if (rv)
-		goto out;
-	val = malloc(a.resp_len ? a.resp_len : 1);
-	if (!val) {
-		rv = VNP_E_NOMEM;
-		goto out;
-	}
-	memcpy(val, buf, a.resp_len);
-	*ret = val;
-	*ret_len = a.resp_len;
-out:
-	if (obj->private_obj)
-		vnp_wipe(buf, VNP_LE_MAX);
-	free(buf);
-	return rv;
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_READ_OBJECT, obj->ref, 0x00);
+	return vnp_iso_read_whole(card, vntoken_sw, &a, obj->private_obj, ret, ret_len);
 }
 
 static int vntoken_pin_status(struct vnp_card *card, unsigned pin_ref, struct vnp_pin_info *ret)
 {
 	struct vntoken_state *st = state(card);
 	struct vnp_pin_info info;
-	struct vnp_apdu a;
+	uint16_t sw = 0;
 	int rv;
 
 	if (!ret || pin_ref > 0xFF)
@@ -222,21 +132,11 @@ static int vntoken_pin_status(struct vnp_card *card, unsigned pin_ref, struct vn
 	memset(&info, 0, sizeof(info));
 	info.tries_left = -1;
 	info.max_tries = pin_ref == VNP_PIN_SO ? st->so_max_tries : st->max_tries;
-	apdu_init(&a, CLA_ISO, INS_VERIFY, 0x00, (uint8_t)pin_ref);
-	rv = simple(card, &a);
-	if (pin_ref == VNP_PIN_SO && a.sw == SW_TERMINATED) {
+	/* the counter is back at its maximum after a correct PIN */
+	rv = vnp_iso_pin_query(card, vntoken_sw, pin_ref, st->max_tries ? (int)st->max_tries : -1,
+			       &info, &sw);
+	if (pin_ref == VNP_PIN_SO && sw == SW_TERMINATED) {
 		/* unblock status of a terminated token: the counter is spent */
-		info.tries_left = 0;
-		rv = VNP_OK;
-	} else if (rv == VNP_OK) {
-		info.verified = true;
-		/* the counter is back at its maximum after a correct PIN */
-		if (st->max_tries)
-			info.tries_left = (int)st->max_tries;
-	} else if (vnp_sw_tries_left(a.sw) >= 0) {
-		info.tries_left = vnp_sw_tries_left(a.sw);
-		rv = VNP_OK;
-	} else if (a.sw == SW_PIN_BLOCKED) {
 		info.tries_left = 0;
 		rv = VNP_OK;
 	}
@@ -245,40 +145,25 @@ static int vntoken_pin_status(struct vnp_card *card, unsigned pin_ref, struct vn
 	return rv;
 }
 
-/* Tries left as the card reported them for a failed VERIFY / CHANGE REFERENCE DATA. */
-static int tries_from_sw(uint16_t sw)
-{
-	if (sw == SW_PIN_BLOCKED)
-		return 0;
-	return vnp_sw_tries_left(sw);
-}
-
 static int vntoken_verify(struct vnp_card *card, unsigned pin_ref, const uint8_t *pin,
 			  size_t len, int *ret_tries_left)
 {
-	struct vnp_apdu a;
+	uint16_t sw = 0;
 	int rv;
 
 	if (!pin || len == 0 || len > PIN_MAX || pin_ref > 0xFF)
 		return VNP_E_ARGS;
-	apdu_init(&a, CLA_ISO, INS_VERIFY, 0x00, (uint8_t)pin_ref);
-	a.data = pin;
-	a.lc = len;
-	a.flags = VNP_APDU_SENSITIVE;
-	rv = simple(card, &a);
+	rv = vnp_iso_pin_cmd(card, vntoken_sw, INS_VERIFY, pin_ref, pin, len, &sw);
 	if (ret_tries_left)
-		*ret_tries_left = rv == VNP_OK ? -1 : tries_from_sw(a.sw);
+		*ret_tries_left = rv == VNP_OK ? -1 : vnp_iso_tries_from_sw(sw);
 	return rv;
 }
 
 static int vntoken_logout(struct vnp_card *card, unsigned pin_ref)
 {
-	struct vnp_apdu a;
-
 	if (pin_ref > 0xFF)
 		return VNP_E_ARGS;
-	apdu_init(&a, CLA_ISO, INS_VERIFY, 0xFF, (uint8_t)pin_ref);
-	return simple(card, &a);
+	return vnp_iso_logout(card, vntoken_sw, pin_ref);
 }
 
 static int vntoken_change_pin(struct vnp_card *card, unsigned pin_ref, const uint8_t *old_pin,
@@ -286,7 +171,7 @@ static int vntoken_change_pin(struct vnp_card *card, unsigned pin_ref, const uin
 			      int *ret_tries_left)
 {
 	uint8_t data[1 + PIN_MAX + PIN_MAX];
-	struct vnp_apdu a;
+	uint16_t sw = 0;
 	int rv;
 
 	if (!old_pin || !new_pin || !old_len || !new_len || old_len > PIN_MAX ||
@@ -296,13 +181,10 @@ static int vntoken_change_pin(struct vnp_card *card, unsigned pin_ref, const uin
 	data[0] = (uint8_t)old_len;
 	memcpy(data + 1, old_pin, old_len);
 	memcpy(data + 1 + old_len, new_pin, new_len);
-	apdu_init(&a, CLA_ISO, INS_CHANGE_REF, 0x00, (uint8_t)pin_ref);
-	a.data = data;
-	a.lc = 1 + old_len + new_len;
-	a.flags = VNP_APDU_SENSITIVE;
-	rv = simple(card, &a);
+	rv = vnp_iso_pin_cmd(card, vntoken_sw, INS_CHANGE_REF, pin_ref, data, 1 + old_len + new_len,
+			     &sw);
 	if (ret_tries_left)
-		*ret_tries_left = rv == VNP_OK ? -1 : tries_from_sw(a.sw);
+		*ret_tries_left = rv == VNP_OK ? -1 : vnp_iso_tries_from_sw(sw);
 	vnp_wipe(data, sizeof(data));
 	return rv;
 }
@@ -310,140 +192,9 @@ static int vntoken_change_pin(struct vnp_card *card, unsigned pin_ref, const uin
 static int vntoken_generate_key(struct vnp_card *card, const struct vnp_keygen *req,
 				struct vnp_obj *ret)
 {
-	struct vnp_buf b;
-	struct vnp_apdu a;
-	struct vnp_tlv t;
-	uint8_t *buf = NULL;
-	size_t mark, label_len;
-	int rv;
-
 	if (!req || !ret || req->id_len > VNP_ID_MAX)
 		return VNP_E_ARGS;
-	label_len = strnlen(req->label, VNP_LABEL_MAX);
-	vnp_buf_init(&b);
-	mark = vnp_tlv_open(&b, VNT_TAG_KEY);
-	vnp_tlv_put_uint(&b, 0x81, (uint32_t)req->alg, 1);
-	vnp_tlv_put(&b, 0x82, req->id, req->id_len);
-	vnp_tlv_put(&b, 0x83, req->label, label_len);
-	vnp_tlv_put_uint(&b, 0x84,
-			 ((req->usage & VNP_USAGE_SIGN) ? 0x01u : 0) |
-				 ((req->usage & VNP_USAGE_DECRYPT) ? 0x02u : 0),
-			 1);
-	vnp_tlv_put_uint(&b, 0x88, (req->key_flags & VNP_KEY_ALWAYS_AUTH) ? 0x01u : 0, 1);
-	vnp_tlv_close(&b, mark);
-	buf = malloc(VNP_LE_MAX);
-	if (b.failed || !buf) {
-		rv = VNP_E_NOMEM;
-		goto out;
-	}
-	apdu_init(&a, CLA_ISO, INS_GENERATE, 0x00, 0x00);
-	a.data = b.p;
-	a.lc = b.len;
-	a.le = VNP_LE_MAX;
-	a.resp = buf;
-	a.resp_cap = VNP_LE_MAX;
-	rv = simple(card, &a);
-	if (rv)
-		goto out;
-	rv = vnp_tlv_find(buf, a.resp_len, VNT_TAG_KEY, &t);
-	if (rv == VNP_E_NOT_FOUND)
-		rv = VNP_E_MALFORMED;
-	if (rv)
-		goto out;
-	rv = vnp_vntoken_parse_key(t.value, t.len, ret);
-	if (rv == VNP_E_NOT_SUPPORTED)
-		rv = VNP_E_MALFORMED;
-out:
-	free(buf);
-	vnp_buf_free(&b);
-	return rv;
-}
-
-/* MSE SET (00 22 41 B6) for key and scheme, unless the card already holds it. */
-static int set_env(struct vnp_card *card, struct vntoken_state *st, uint8_t key, uint8_t alg,
-		   uint8_t hash, uint16_t salt, bool *ret_skipped)
-{
-	uint8_t data[16];
-	struct vnp_apdu a;
-	size_t n = 0;
-	int rv;
-
-	*ret_skipped = st->env_valid && st->env_key == key && st->env_alg == alg &&
-		       st->env_hash == hash && st->env_salt == salt;
-	if (*ret_skipped)
-		return VNP_OK;
-	st->env_valid = false;
-	data[n++] = 0x84;
-	data[n++] = 0x01;
-	data[n++] = key;
-	data[n++] = 0x80;
-	data[n++] = 0x01;
-	data[n++] = alg;
-	if (alg == ALGREF_RSA_PSS) {
-		data[n++] = 0x81;
-		data[n++] = 0x01;
-		data[n++] = hash;
-		data[n++] = 0x85;
-		data[n++] = 0x02;
-		data[n++] = (uint8_t)(salt >> 8);
-		data[n++] = (uint8_t)salt;
-	}
-	apdu_init(&a, CLA_ISO, INS_MSE, 0x41, 0xB6);
-	a.data = data;
-	a.lc = n;
-	rv = run(card, &a);
-	if (rv)
-		return rv;
-	st->env_valid = true;
-	st->env_key = key;
-	st->env_alg = alg;
-	st->env_hash = hash;
-	st->env_salt = salt;
-	return VNP_OK;
-}
-
-static int pso_cds(struct vnp_card *card, const uint8_t *in, size_t in_len, uint8_t *out,
-		   size_t cap, size_t *ret_len, uint16_t *ret_sw)
-{
-	struct vnp_apdu a;
-	int rv;
-
-	apdu_init(&a, CLA_ISO, INS_PSO, 0x9E, 0x9A);
-	a.data = in;
-	a.lc = in_len;
-	a.le = VNP_LE_MAX;
-	a.resp = out;
-	a.resp_cap = cap;
-	rv = run(card, &a);
-	*ret_sw = a.sw;
-	if (rv == VNP_OK)
-		*ret_len = a.resp_len;
-	return rv;
-}
-
-/* The card's algorithm reference, hash and salt for params. */
-static int scheme_refs(const struct vnp_sign_params *params, uint8_t *ret_alg, uint8_t *ret_hash,
-		       uint16_t *ret_salt)
-{
-	*ret_hash = 0;
-	*ret_salt = 0;
-	switch (params->scheme) {
-	case VNP_SIG_RSA_PKCS1:
-		*ret_alg = ALGREF_RSA_PKCS1;
-		return VNP_OK;
-	case VNP_SIG_RSA_PSS:
-		/* APPLET.md: one hash names both the message hash and MGF1. */
-		if (params->pss_hash == VNP_HASH_NONE || params->pss_mgf1_hash != params->pss_hash)
-			return VNP_E_NOT_SUPPORTED;
-		*ret_alg = ALGREF_RSA_PSS;
-		*ret_hash = (uint8_t)params->pss_hash; /* hash references equal enum vnp_hash */
-		*ret_salt = params->pss_salt_len;
-		return VNP_OK;
-	case VNP_SIG_ECDSA:
-		*ret_alg = ALGREF_ECDSA;
-		return VNP_OK;
-	}
-	return VNP_E_NOT_SUPPORTED;
+	return vnp_vnt_generate(card, vntoken_sw, req, VNP_LE_MAX, ret);
 }
 
 /* The size of a signature with key (0 when unknown). */
@@ -461,7 +212,7 @@ static void put_env(struct vnp_buf *b, uint8_t key, uint8_t alg, uint8_t hash, u
 {
 	vnp_tlv_put_uint(b, 0x84, key, 1);
 	vnp_tlv_put_uint(b, 0x80, alg, 1);
-	if (alg == ALGREF_RSA_PSS) {
+	if (alg == ISO_ALGREF_RSA_PSS) {
 		vnp_tlv_put_uint(b, 0x81, hash, 1);
 		vnp_tlv_put_uint(b, 0x85, salt, 2);
 	}
@@ -484,7 +235,7 @@ static int sign_self(struct vnp_card *card, const struct vnp_obj *key, uint8_t a
 		rv = VNP_E_NOMEM;
 		goto out;
 	}
-	apdu_init(&a, CLA_PROP, INS_SIGN, 0x00, 0x00);
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_SIGN, 0x00, 0x00);
 	a.data = b.p;
 	a.lc = b.len;
 	/* Ne: the signature's size when known, so that it fits one exchange */
@@ -496,40 +247,6 @@ static int sign_self(struct vnp_card *card, const struct vnp_obj *key, uint8_t a
 		*out_len = a.resp_len;
 out:
 	vnp_buf_free(&b);
-	return rv;
-}
-
-/* MSE SET + PSO in one transaction (applets without SIGN). */
-static int sign_mse_pso(struct vnp_card *card, struct vntoken_state *st,
-			const struct vnp_obj *key, uint8_t alg, uint8_t hash, uint16_t salt,
-			const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
-{
-	bool skipped = false;
-	uint16_t sw = 0;
-	size_t len = 0;
-	int rv;
-
-	rv = vnp_card_begin(card);
-	if (rv)
-		return rv;
-	rv = set_env(card, st, key->ref, alg, hash, salt, &skipped);
-	if (rv)
-		goto out;
-	rv = pso_cds(card, in, in_len, out, *out_len, &len, &sw);
-	if (rv == VNP_E_CONDITIONS && sw == SW_CONDITIONS && skipped) {
-		/* The card lost the environment we thought it held: set it again, once. */
-		vnp_log(VNP_LOG_CARD, "%s: security environment lost, MSE SET again",
-			card->io.who);
-		st->env_valid = false;
-		rv = set_env(card, st, key->ref, alg, hash, salt, &skipped);
-		if (rv)
-			goto out;
-		rv = pso_cds(card, in, in_len, out, *out_len, &len, &sw);
-	}
-	if (rv == VNP_OK)
-		*out_len = len;
-out:
-	vnp_card_end(card);
 	return rv;
 }
 
@@ -546,12 +263,14 @@ static int vntoken_sign(struct vnp_card *card, const struct vnp_obj *key,
 		return VNP_E_ARGS;
 	if (!st)
 		return VNP_E_NOMEM;
-	rv = scheme_refs(params, &alg, &hash, &salt);
+	rv = vnp_iso_scheme_refs(params, &alg, &hash, &salt);
 	if (rv)
 		return rv;
 	if (st->sign_self)
 		return sign_self(card, key, alg, hash, salt, in, in_len, out, out_len);
-	return sign_mse_pso(card, st, key, alg, hash, salt, in, in_len, out, out_len);
+	/* MSE SET + PSO in one transaction (applets without SIGN) */
+	return vnp_iso_sign_mse_pso(card, vntoken_sw, &st->env, key->ref, alg, hash, salt,
+				    VNP_LE_MAX, in, in_len, out, out_len);
 }
 
 /* Read the SIGN BATCH answer: one 9E signature or 96 SW per item, in order. */
@@ -590,9 +309,7 @@ static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
 			      size_t n)
 {
 	struct vntoken_state *st = state(card);
-	const struct vnp_card_io *io = &card->io;
-	bool ext = io->caps.extended && io->card_extended;
-	size_t max_lc = ext ? 65535u : 255u, max_le = ext ? 65536u : 256u;
+	size_t max_lc, max_le;
 	size_t per_sig = sig_size(key) + 4, done = 0, from = 0;
 	uint8_t alg, hash, *resp = NULL;
 	struct vnp_buf b;
@@ -605,17 +322,10 @@ static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
 		return VNP_E_NOMEM;
 	if (!st->sign_self || per_sig == 4)
 		return VNP_E_NOT_SUPPORTED;
-	rv = scheme_refs(params, &alg, &hash, &salt);
+	rv = vnp_iso_scheme_refs(params, &alg, &hash, &salt);
 	if (rv)
 		return rv;
-	if (ext && io->caps.max_cmd > 9)
-		max_lc = VNP_MIN(max_lc, io->caps.max_cmd - 9);
-	if (io->card_max_cmd_data)
-		max_lc = VNP_MIN(max_lc, io->card_max_cmd_data);
-	if (ext && io->caps.max_resp > 2)
-		max_le = VNP_MIN(max_le, io->caps.max_resp - 2);
-	if (ext && io->card_max_resp_data)
-		max_le = VNP_MIN(max_le, io->card_max_resp_data);
+	vnp_card_io_limits(&card->io, &max_lc, &max_le);
 	resp = malloc(VNP_LE_MAX);
 	if (!resp)
 		return VNP_E_NOMEM;
@@ -641,7 +351,7 @@ static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
 			rv = VNP_E_NOMEM;
 			break;
 		}
-		apdu_init(&a, CLA_PROP, INS_SIGN, 0x01, 0x00);
+		vnp_iso_apdu_init(&a, CLA_PROP, INS_SIGN, 0x01, 0x00);
 		a.data = b.p;
 		a.lc = b.len;
 		a.le = VNP_MIN(k * per_sig, (size_t)VNP_LE_MAX);
@@ -663,56 +373,10 @@ static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
 static int vntoken_write_object(struct vnp_card *card, const struct vnp_obj *meta,
 				const uint8_t *value, size_t len, uint8_t *ret_ref)
 {
-	uint8_t resp[16];
-	struct vnp_buf b;
 	struct vnp_apdu a;
-	struct vnp_tlv t;
-	uint32_t ref;
-	int rv;
 
-	if (!meta || (!value && len) || !ret_ref || meta->id_len > VNP_ID_MAX)
-		return VNP_E_ARGS;
-	if (meta->kind != VNP_OBJ_CERT && meta->kind != VNP_OBJ_DATA)
-		return VNP_E_ARGS;
-	vnp_buf_init(&b);
-	vnp_tlv_put_uint(&b, 0x80, meta->kind == VNP_OBJ_CERT ? VNT_TAG_CERT : VNT_TAG_DATA, 1);
-	if (meta->id_len)
-		vnp_tlv_put(&b, 0x82, meta->id, meta->id_len);
-	vnp_tlv_put(&b, 0x83, meta->label, strnlen(meta->label, VNP_LABEL_MAX));
-	if (meta->kind == VNP_OBJ_DATA)
-		vnp_tlv_put(&b, 0x89, meta->application,
-			    strnlen(meta->application, VNP_LABEL_MAX));
-	vnp_tlv_put_uint(&b, 0x8B, meta->private_obj ? 0x01 : 0x00, 1);
-	if (meta->kind == VNP_OBJ_CERT && meta->authority)
-		vnp_tlv_put_uint(&b, 0x8E, 0x02, 1); /* category: authority (CA certificate) */
-	vnp_tlv_put(&b, 0x8C, value, len);
-	if (b.failed) {
-		rv = VNP_E_NOMEM;
-		goto out;
-	}
-	if (b.len > 0xFFFF) {
-		rv = VNP_E_RANGE;
-		goto out;
-	}
-	apdu_init(&a, CLA_PROP, INS_CREATE, 0x00, 0x00);
-	a.data = b.p;
-	a.lc = b.len;
-	a.le = 256;
-	a.resp = resp;
-	a.resp_cap = sizeof(resp);
-	rv = simple(card, &a);
-	if (rv)
-		goto out;
-	rv = vnp_tlv_find(resp, a.resp_len, 0x80, &t);
-	if (rv == VNP_OK)
-		rv = t.len == 1 ? vnp_tlv_uint(&t, &ref) : VNP_E_MALFORMED;
-	else if (rv == VNP_E_NOT_FOUND)
-		rv = VNP_E_MALFORMED;
-	if (rv == VNP_OK)
-		*ret_ref = (uint8_t)ref;
-out:
-	vnp_buf_free(&b);
-	return rv;
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_CREATE, 0x00, 0x00);
+	return vnp_vnt_write_object(card, vntoken_sw, &a, meta, value, len, ret_ref);
 }
 
 static int vntoken_delete_object(struct vnp_card *card, const struct vnp_obj *obj)
@@ -721,36 +385,15 @@ static int vntoken_delete_object(struct vnp_card *card, const struct vnp_obj *ob
 
 	if (!obj)
 		return VNP_E_ARGS;
-	apdu_init(&a, CLA_PROP, INS_DELETE, obj->ref, 0x00);
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_DELETE, obj->ref, 0x00);
 	return simple(card, &a);
 }
 
 static int vntoken_get_random(struct vnp_card *card, uint8_t *buf, size_t len)
 {
-	struct vnp_apdu a;
-	size_t off = 0, n;
-	int rv;
-
 	if (!buf && len)
 		return VNP_E_ARGS;
-	rv = vnp_card_begin(card);
-	if (rv)
-		return rv;
-	while (off < len) {
-		n = VNP_MIN(len - off, 256u);
-		apdu_init(&a, CLA_ISO, INS_GET_CHALLENGE, 0x00, 0x00);
-		a.le = n;
-		a.resp = buf + off;
-		a.resp_cap = n;
-		rv = run(card, &a);
-		if (rv == VNP_OK && a.resp_len != n)
-			rv = VNP_E_MALFORMED;
-		if (rv)
-			break;
-		off += n;
-	}
-	vnp_card_end(card);
-	return rv;
+	return vnp_iso_get_challenge(card, vntoken_sw, buf, len);
 }
 
 /* GET UNBLOCK CHALLENGE (80 50 00 00 07): the token draws, saves and answers a new 7-byte
@@ -764,7 +407,7 @@ static int vntoken_unblock_challenge(struct vnp_card *card, uint8_t *ret_challen
 
 	if (!ret_challenge || len != VNP_RECOVERY_CHALLENGE_LEN)
 		return VNP_E_ARGS;
-	apdu_init(&a, CLA_PROP, INS_GET_UNBLOCK_CHALLENGE, 0x00, 0x00);
+	vnp_iso_apdu_init(&a, CLA_PROP, INS_GET_UNBLOCK_CHALLENGE, 0x00, 0x00);
 	a.le = VNP_RECOVERY_CHALLENGE_LEN;
 	a.resp = buf;
 	a.resp_cap = sizeof(buf);
@@ -785,25 +428,22 @@ static int vntoken_unblock(struct vnp_card *card, const uint8_t *response, size_
 			   const uint8_t *new_pin, size_t new_len, int *ret_tries_left)
 {
 	uint8_t data[VNP_RECOVERY_RESPONSE_LEN + PIN_MAX];
-	struct vnp_apdu a;
 	int rv, tries = -1;
+	uint16_t sw = 0;
 
 	if (!response || response_len != VNP_RECOVERY_RESPONSE_LEN || !new_pin || !new_len ||
 	    new_len > PIN_MAX)
 		return VNP_E_ARGS;
 	memcpy(data, response, response_len);
 	memcpy(data + response_len, new_pin, new_len);
-	apdu_init(&a, CLA_ISO, INS_RESET_RETRY, 0x00, VNP_PIN_USER);
-	a.data = data;
-	a.lc = response_len + new_len;
-	a.flags = VNP_APDU_SENSITIVE;
-	rv = simple(card, &a);
-	if (rv != VNP_OK && vnp_sw_tries_left(a.sw) >= 0) {
-		tries = vnp_sw_tries_left(a.sw);
+	rv = vnp_iso_pin_cmd(card, vntoken_sw, INS_RESET_RETRY, VNP_PIN_USER, data,
+			     response_len + new_len, &sw);
+	if (rv != VNP_OK && vnp_sw_tries_left(sw) >= 0) {
+		tries = vnp_sw_tries_left(sw);
 		rv = tries > 0 ? VNP_E_PIN_INCORRECT : VNP_E_TERMINATED;
-	} else if (a.sw == SW_TERMINATED) {
+	} else if (sw == SW_TERMINATED) {
 		tries = 0;
-	} else if (a.sw == SW_WRONG_DATA) {
+	} else if (sw == ISO_SW_WRONG_DATA) {
 		rv = VNP_E_PIN_LEN;
 	}
 	if (ret_tries_left)

@@ -8,16 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "hexcodec.h"
 
 /* Returns the byte count, or (size_t)-1 on a bad string or overflow of cap. */
 static size_t hex(const char *s, uint8_t *out, size_t cap)
@@ -45,9 +36,9 @@ static size_t hex(const char *s, uint8_t *out, size_t cap)
 			s = end;
 			continue;
 		}
-		if (hexval(s[0]) < 0 || hexval(s[1]) < 0 || n >= cap)
+		if (vnp_hex_nibble(s[0]) < 0 || vnp_hex_nibble(s[1]) < 0 || n >= cap)
 			return (size_t)-1;
-		out[n++] = (uint8_t)(hexval(s[0]) << 4 | hexval(s[1]));
+		out[n++] = (uint8_t)(vnp_hex_nibble(s[0]) << 4 | vnp_hex_nibble(s[1]));
 		s += 2;
 	}
 	return n;

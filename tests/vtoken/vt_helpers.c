@@ -89,7 +89,7 @@ size_t vt_hex(const char *hex, uint8_t *out, size_t cap)
 {
 	size_t n = 0;
 
-	assert_int_equal(vnp_vt_hex_decode(hex, strlen(hex), out, cap, &n), VNP_OK);
+	assert_int_equal(vnp_hex_decode(hex, strlen(hex), out, cap, &n), VNP_OK);
 	return n;
 }
 

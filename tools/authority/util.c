@@ -13,7 +13,9 @@
 #include <openssl/crypto.h>
 
 #include "authority.h"
+#include "hexcodec.h"
 #include "messages.h"
+#include "rv.h"
 
 void au_err(const char *fmt, ...)
 {
@@ -134,24 +136,13 @@ out:
 	return rv;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 #define MASTER_FILE_MAX 256
 
 int au_read_master(const char *path, uint8_t key[VNP_RECOVERY_KEY_LEN])
 {
 	uint8_t tmp[VNP_RECOVERY_KEY_LEN];
 	char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, n = 0;
 	unsigned mode = 0;
 	int rv;
 
@@ -171,14 +162,10 @@ int au_read_master(const char *path, uint8_t key[VNP_RECOVERY_KEY_LEN])
 			au_err(AU_E_MASTER_FORMAT, path);
 			goto out;
 		}
-		for (size_t i = 0; i < VNP_RECOVERY_KEY_LEN; i++) {
-			int hi = hex_digit(buf[2 * i]), lo = hex_digit(buf[2 * i + 1]);
-
-			if (hi < 0 || lo < 0) {
-				au_err(AU_E_MASTER_FORMAT, path);
-				goto out;
-			}
-			tmp[i] = (uint8_t)(hi << 4 | lo);
+		/* 64 characters give 32 bytes only when none is a separator */
+		if (vnp_hex_decode(buf, len, tmp, sizeof(tmp), &n) != VNP_OK || n != sizeof(tmp)) {
+			au_err(AU_E_MASTER_FORMAT, path);
+			goto out;
 		}
 	}
 	memcpy(key, tmp, sizeof(tmp));

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "applet_tries.h"
 #include "applet_vntoken.h"
 #include "keys.h"
 #include "rv.h"
@@ -15,43 +16,9 @@ static bool pin_len_ok(const struct vnp_vt_data *d, size_t len)
 	return len >= d->pin_min && len <= d->pin_max;
 }
 
-static uint16_t tries_sw(uint8_t left)
-{
-	return (uint16_t)(0x63C0 | (left > 15 ? 15 : left));
-}
-
-/* Spend a try, save, compare. 0 when the PIN is right (counter not yet restored),
- * else the SW to answer. Lock held. */
-static uint16_t spend_and_check(struct vnp_vcard *card, const uint8_t *pin, size_t len)
-{
-	struct vnp_vt_data *d = &card->st->d;
-	uint8_t hash[VNP_VT_PIN_HASH_LEN];
-	uint16_t sw;
-	bool ok;
-
-	if (d->pin_tries == 0)
-		return 0x6983;
-	d->pin_tries--;
-	sw = vnp_vt_vnt_save(card);
-	if (sw)
-		return sw;
-	if (vnp_vt_pin_hash(card->st->libctx, d->pin_salt, sizeof(d->pin_salt), pin, len, hash) !=
-	    VNP_OK)
-		return 0x6F00;
-	ok = CRYPTO_memcmp(hash, d->pin_hash, sizeof(hash)) == 0;
-	OPENSSL_cleanse(hash, sizeof(hash));
-	if (!ok) {
-		card->vnt.pin_verified = false;
-		card->vnt.always_auth_ok = false;
-		return tries_sw(d->pin_tries);
-	}
-	return 0;
-}
-
 uint16_t vnp_vt_vnt_verify(struct vnp_vcard *card, const struct vnp_vt_cmd *c)
 {
 	struct vnp_vt_data *d = &card->st->d;
-	uint16_t sw;
 
 	if (c->p1 != 0x00 && c->p1 != 0xFF)
 		return 0x6A86;
@@ -66,31 +33,14 @@ uint16_t vnp_vt_vnt_verify(struct vnp_vcard *card, const struct vnp_vt_cmd *c)
 		card->vnt.always_auth_ok = false;
 		return 0x9000;
 	}
-	if (c->lc == 0) { /* status: spends nothing */
-		if (d->pin_tries == 0)
-			return 0x6983;
-		return card->vnt.pin_verified ? 0x9000 : tries_sw(d->pin_tries);
-	}
+	if (c->lc == 0) /* status: spends nothing */
+		return vnp_vt_pin_status_sw(d->pin_tries, card->vnt.pin_verified);
 	if (d->pin_tries == 0)
 		return 0x6983;
 	if (!pin_len_ok(d, c->lc))
 		return 0x6A80;
-	sw = vnp_vt_vnt_lock(card);
-	if (sw)
-		return sw;
-	d = &card->st->d;
-	sw = spend_and_check(card, c->data, c->lc);
-	if (sw == 0) {
-		d->pin_tries = d->pin_max_tries;
-		sw = vnp_vt_vnt_save(card);
-		if (sw == 0) {
-			card->vnt.pin_verified = true;
-			card->vnt.always_auth_ok = true;
-			sw = 0x9000;
-		}
-	}
-	vnp_vt_state_unlock(card->st);
-	return sw;
+	return vnp_vt_verify_pin(card, c->data, c->lc, &card->vnt.pin_verified,
+				 &card->vnt.always_auth_ok);
 }
 
 uint16_t vnp_vt_vnt_change(struct vnp_vcard *card, const struct vnp_vt_cmd *c)
@@ -122,7 +72,8 @@ uint16_t vnp_vt_vnt_change(struct vnp_vcard *card, const struct vnp_vt_cmd *c)
 	if (sw)
 		goto out;
 	d = &card->st->d;
-	sw = spend_and_check(card, oldp, old_len);
+	sw = vnp_vt_spend_pin(card, oldp, old_len, &card->vnt.pin_verified,
+			      &card->vnt.always_auth_ok);
 	if (sw == 0) {
 		d->pin_tries = d->pin_max_tries;
 		memcpy(d->pin_salt, salt, sizeof(salt));

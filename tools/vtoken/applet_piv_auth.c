@@ -9,16 +9,12 @@
 #include <openssl/rand.h>
 
 #include "applet_piv.h"
+#include "applet_tries.h"
 #include "applet_vntoken.h"
 #include "keys.h"
 #include "rv.h"
 
 #define PUK_VERIFIER_LEN (VNP_VT_PIN_SALT_LEN + VNP_VT_PIN_HASH_LEN)
-
-static uint16_t tries_sw(uint8_t left)
-{
-	return (uint16_t)(0x63C0 | (left > 15 ? 15 : left));
-}
 
 /* Length of the PIN without its FF padding; 0 when it is not 6..8 digits then FF. */
 static size_t pin_digits(const uint8_t *p)
@@ -44,47 +40,18 @@ int vnp_vt_piv_puk_verifier(OSSL_LIB_CTX *libctx, const uint8_t puk[8], uint8_t 
 			       out + VNP_VT_PIN_SALT_LEN);
 }
 
-/* 1 when value hashes to the verifier, 0 when not, -1 on a crypto failure. */
-static int matches(OSSL_LIB_CTX *libctx, const uint8_t *salt, const uint8_t *hash,
-		   const uint8_t *value, size_t len)
-{
-	uint8_t h[VNP_VT_PIN_HASH_LEN];
-	int ok;
-
-	if (vnp_vt_pin_hash(libctx, salt, VNP_VT_PIN_SALT_LEN, value, len, h) != VNP_OK)
-		return -1;
-	ok = CRYPTO_memcmp(h, hash, sizeof(h)) == 0;
-	OPENSSL_cleanse(h, sizeof(h));
-	return ok;
-}
-
-/* Spend a PIN try, save, compare the 8-byte PIN field. 0 when right (counter not yet
- * restored), else the SW. Lock held. */
+/* Spend a PIN try, save, compare the 8-byte PIN field (not 6..8 digits: wrong). 0 when
+ * right (counter not yet restored), else the SW. Lock held. */
 static uint16_t spend_pin(struct vnp_vcard *card, const uint8_t *pin8)
 {
-	struct vnp_vt_data *d = &card->st->d;
 	size_t n = pin_digits(pin8);
-	uint16_t sw;
-	int ok;
 
-	if (d->pin_tries == 0)
-		return 0x6983;
-	d->pin_tries--;
-	sw = vnp_vt_vnt_save(card);
-	if (sw)
-		return sw;
-	ok = n ? matches(card->st->libctx, d->pin_salt, d->pin_hash, pin8, n) : 0;
-	if (ok < 0)
-		return 0x6F00;
-	if (!ok) {
-		card->piv.pin_verified = false;
-		card->piv.always_auth_ok = false;
-		return tries_sw(d->pin_tries);
-	}
-	return 0;
+	return vnp_vt_spend_pin(card, n ? pin8 : NULL, n, &card->piv.pin_verified,
+				&card->piv.always_auth_ok);
 }
 
-/* The same for the PUK (unblock_tries). */
+/* Spend a PUK try (unblock_tries), save, compare. 0 when right (counter not yet restored),
+ * else the SW. Lock held. */
 static uint16_t spend_puk(struct vnp_vcard *card, const uint8_t *puk8)
 {
 	struct vnp_vt_data *d = &card->st->d;
@@ -103,11 +70,11 @@ static uint16_t spend_puk(struct vnp_vcard *card, const uint8_t *puk8)
 	v = d->objs[PIV_REF_PUK]; /* the save may have reloaded the state */
 	if (!v || v->value_len != PUK_VERIFIER_LEN)
 		return 0x6983;
-	ok = matches(card->st->libctx, v->value, v->value + VNP_VT_PIN_SALT_LEN, puk8,
-		     PIV_REF_DATA_LEN);
+	ok = vnp_vt_pin_matches(card->st->libctx, v->value, VNP_VT_PIN_SALT_LEN,
+				v->value + VNP_VT_PIN_SALT_LEN, puk8, PIV_REF_DATA_LEN);
 	if (ok < 0)
 		return 0x6F00;
-	return ok ? 0 : tries_sw(d->unblock_tries);
+	return ok ? 0 : vnp_vt_tries_sw(d->unblock_tries);
 }
 
 /* Set a new PIN verifier from an 8-byte field already checked by pin_digits. */
@@ -135,7 +102,7 @@ out:
 uint16_t vnp_vt_piv_verify(struct vnp_vcard *card, const struct vnp_vt_cmd *c)
 {
 	struct vnp_vt_data *d = &card->st->d;
-	uint16_t sw;
+	size_t n;
 
 	if (c->p1 != 0x00 && c->p1 != 0xFF)
 		return 0x6A86;
@@ -148,31 +115,15 @@ uint16_t vnp_vt_piv_verify(struct vnp_vcard *card, const struct vnp_vt_cmd *c)
 		card->piv.always_auth_ok = false;
 		return 0x9000;
 	}
-	if (c->lc == 0) { /* status: spends nothing */
-		if (d->pin_tries == 0)
-			return 0x6983;
-		return card->piv.pin_verified ? 0x9000 : tries_sw(d->pin_tries);
-	}
+	if (c->lc == 0) /* status: spends nothing */
+		return vnp_vt_pin_status_sw(d->pin_tries, card->piv.pin_verified);
 	if (c->lc != PIV_REF_DATA_LEN)
 		return 0x6A80;
 	if (d->pin_tries == 0)
 		return 0x6983;
-	sw = vnp_vt_vnt_lock(card);
-	if (sw)
-		return sw;
-	d = &card->st->d;
-	sw = spend_pin(card, c->data);
-	if (sw == 0) {
-		d->pin_tries = d->pin_max_tries;
-		sw = vnp_vt_vnt_save(card);
-		if (sw == 0) {
-			card->piv.pin_verified = true;
-			card->piv.always_auth_ok = true;
-			sw = 0x9000;
-		}
-	}
-	vnp_vt_state_unlock(card->st);
-	return sw;
+	n = pin_digits(c->data);
+	return vnp_vt_verify_pin(card, n ? c->data : NULL, n, &card->piv.pin_verified,
+				 &card->piv.always_auth_ok);
 }
 
 uint16_t vnp_vt_piv_change(struct vnp_vcard *card, const struct vnp_vt_cmd *c)

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "applet_tries.h"
 #include "applet_vntoken.h"
 #include "keys.h"
 #include "recovery.h"
@@ -17,16 +18,11 @@ _Static_assert(VNP_VT_CHALLENGE_LEN == VNP_RECOVERY_CHALLENGE_LEN, "challenge le
 _Static_assert(VNP_VT_UNBLOCK_KEY_LEN == VNP_RECOVERY_KEY_LEN, "K_token length");
 _Static_assert(VNP_VT_SERIAL_LEN == VNP_RECOVERY_SERIAL_LEN, "serial length");
 
-static uint16_t tries_sw(uint8_t left)
-{
-	return (uint16_t)(0x63C0 | (left > 15 ? 15 : left));
-}
-
 uint16_t vnp_vt_vnt_unblock_status(struct vnp_vcard *card)
 {
 	const struct vnp_vt_data *d = &card->st->d;
 
-	return d->terminated ? 0x6283 : tries_sw(d->unblock_tries);
+	return d->terminated ? 0x6283 : vnp_vt_tries_sw(d->unblock_tries);
 }
 
 uint16_t vnp_vt_vnt_unblock_challenge(struct vnp_vcard *card, const struct vnp_vt_cmd *c,
@@ -87,7 +83,7 @@ static uint16_t spend_and_check(struct vnp_vcard *card, const uint8_t *response)
 		return 0x6F00;
 	ok = CRYPTO_memcmp(want, response, sizeof(want)) == 0;
 	OPENSSL_cleanse(want, sizeof(want));
-	return ok ? 0 : tries_sw(d->unblock_tries);
+	return ok ? 0 : vnp_vt_tries_sw(d->unblock_tries);
 }
 
 uint16_t vnp_vt_vnt_reset_retry(struct vnp_vcard *card, const struct vnp_vt_cmd *c)

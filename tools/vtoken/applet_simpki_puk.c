@@ -8,20 +8,16 @@
 #include <openssl/rand.h>
 
 #include "applet_simpki.h"
+#include "applet_tries.h"
 #include "applet_vntoken.h"
 #include "keys.h"
 #include "rv.h"
-
-static uint16_t tries_sw(uint8_t left)
-{
-	return (uint16_t)(0x63C0 | (left > 15 ? 15 : left));
-}
 
 uint16_t vnp_vt_sim_puk_status(struct vnp_vcard *card)
 {
 	const struct vnp_vt_data *d = &card->st->d;
 
-	return d->unblock_tries == 0 ? 0x6983 : tries_sw(d->unblock_tries);
+	return d->unblock_tries == 0 ? 0x6983 : vnp_vt_tries_sw(d->unblock_tries);
 }
 
 static bool digits(const uint8_t *p, size_t n)
@@ -37,20 +33,18 @@ static bool digits(const uint8_t *p, size_t n)
 static uint16_t spend_and_check(struct vnp_vcard *card, const uint8_t *puk)
 {
 	struct vnp_vt_data *d = &card->st->d;
-	uint8_t hash[VNP_VT_PIN_HASH_LEN];
 	uint16_t sw;
-	bool ok;
+	int ok;
 
 	d->unblock_tries--;
 	sw = vnp_vt_vnt_save(card);
 	if (sw)
 		return sw;
-	if (vnp_vt_pin_hash(card->st->libctx, d->puk_salt, sizeof(d->puk_salt), puk, SIM_PUK_LEN,
-			    hash) != VNP_OK)
+	ok = vnp_vt_pin_matches(card->st->libctx, d->puk_salt, sizeof(d->puk_salt), d->puk_hash,
+				puk, SIM_PUK_LEN);
+	if (ok < 0)
 		return 0x6F00;
-	ok = CRYPTO_memcmp(hash, d->puk_hash, sizeof(hash)) == 0;
-	OPENSSL_cleanse(hash, sizeof(hash));
-	return ok ? 0 : tries_sw(d->unblock_tries);
+	return ok ? 0 : vnp_vt_tries_sw(d->unblock_tries);
 }
 
 uint16_t vnp_vt_sim_reset_retry(struct vnp_vcard *card, const struct vnp_vt_cmd *c)

@@ -62,7 +62,7 @@ int vnp_vt_cmd_apdu(int argc, char **argv)
 	if (!cmd || !resp)
 		goto out;
 	for (i = optind; i < argc; i++) {
-		if (vnp_vt_hex_decode(argv[i], strlen(argv[i]), cmd, APDU_BUF, &n) != VNP_OK) {
+		if (vnp_hex_decode(argv[i], strlen(argv[i]), cmd, APDU_BUF, &n) != VNP_OK) {
 			fprintf(stderr, "vnpki-vtoken apdu: '%s' is not hex\n", argv[i]);
 			code = VT_EXIT_USAGE;
 			goto out;

@@ -177,7 +177,7 @@ static int read_recovery(struct vnp_vt_state *st, const char *path)
 	} else {
 		while (n && (raw[n - 1] == '\n' || raw[n - 1] == '\r' || raw[n - 1] == ' '))
 			n--;
-		if (vnp_vt_hex_decode((const char *)raw, n, master, sizeof(master), &m) != VNP_OK ||
+		if (vnp_hex_decode((const char *)raw, n, master, sizeof(master), &m) != VNP_OK ||
 		    m != 32) {
 			fprintf(stderr, "vnpki-vtoken init: %s holds neither 32 raw bytes nor 64 "
 					"hex digits\n", path);
@@ -261,7 +261,7 @@ static int fill(struct vnp_vt_state *st, const struct init_args *a)
 	int rv = -1;
 
 	if (strlen(a->serial) != 16 ||
-	    vnp_vt_hex_decode(a->serial, 16, d->serial, sizeof(d->serial), &n) != VNP_OK || n != 8) {
+	    vnp_hex_decode(a->serial, 16, d->serial, sizeof(d->serial), &n) != VNP_OK || n != 8) {
 		fprintf(stderr, "vnpki-vtoken init: --serial wants 16 hex digits\n");
 		return -1;
 	}

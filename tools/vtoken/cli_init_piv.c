@@ -60,7 +60,7 @@ static int set_mgmt(struct vnp_vt_state *st, const char *hex)
 	int rv = -1;
 
 	memcpy(v + 1, default_mgmt, n);
-	if (hex && (vnp_vt_hex_decode(hex, strlen(hex), v + 1, sizeof(v) - 1, &n) != VNP_OK ||
+	if (hex && (vnp_hex_decode(hex, strlen(hex), v + 1, sizeof(v) - 1, &n) != VNP_OK ||
 		    (n != 16 && n != 24 && n != 32))) {
 		fprintf(stderr, "vnpki-vtoken init: --mgmt-key wants 32, 48 or 64 hex digits\n");
 		goto out;
@@ -86,7 +86,7 @@ static int parse_slot(const char *spec, uint8_t *ret_slot, uint8_t *ret_alg)
 	uint8_t slot;
 	size_t n = 0, i;
 
-	if (!colon || vnp_vt_hex_decode(spec, (size_t)(colon - spec), &slot, 1, &n) != VNP_OK ||
+	if (!colon || vnp_hex_decode(spec, (size_t)(colon - spec), &slot, 1, &n) != VNP_OK ||
 	    n != 1 || !vnp_vt_piv_key_ref(slot))
 		return -1;
 	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)

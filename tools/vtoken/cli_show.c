@@ -6,20 +6,10 @@
 
 #include "cli.h"
 #include "cli_piv.h"
+#include "keys.h"
 #include "rv.h"
 #include "state.h"
 #include "util.h"
-
-static const char *alg_name(uint8_t alg)
-{
-	switch (alg) {
-	case VNP_VT_ALG_RSA2048: return "rsa2048";
-	case VNP_VT_ALG_RSA3072: return "rsa3072";
-	case VNP_VT_ALG_P256: return "p256";
-	case VNP_VT_ALG_P384: return "p384";
-	default: return "unknown";
-	}
-}
 
 /* A JSON string of bytes (UTF-8 passed through, controls escaped). */
 static void json_str(const uint8_t *s, size_t n)
@@ -70,7 +60,7 @@ static void show_json(const struct vnp_vt_data *d)
 		const struct vnp_vt_key *k = d->keys[r];
 		if (!k)
 			continue;
-		printf("%s\n  {\"ref\": \"%02X\", \"alg\": \"%s\", \"id\": ", sep, r, alg_name(k->alg));
+		printf("%s\n  {\"ref\": \"%02X\", \"alg\": \"%s\", \"id\": ", sep, r, vnp_vt_alg_name(k->alg));
 		json_hex(k->id, k->id_len);
 		printf(", \"label\": ");
 		json_str(k->label, k->label_len);
@@ -122,7 +112,7 @@ static void show_text(const struct vnp_vt_data *d)
 		const struct vnp_vt_key *k = d->keys[r];
 		if (!k)
 			continue;
-		printf("key %02X:      %s id=", r, alg_name(k->alg));
+		printf("key %02X:      %s id=", r, vnp_vt_alg_name(k->alg));
 		vnp_vt_hex_write(stdout, k->id, k->id_len);
 		printf(" label=\"%.*s\" usage=%u flags=%u\n", (int)k->label_len,
 		       (const char *)k->label, k->usage, k->flags);

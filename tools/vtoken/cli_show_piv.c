@@ -6,20 +6,10 @@
 
 #include "applet_piv.h"
 #include "cli_piv.h"
+#include "keys.h"
 #include "rv.h"
 #include "tlv.h"
 #include "util.h"
-
-static const char *alg_name(uint8_t alg)
-{
-	switch (alg) {
-	case VNP_VT_ALG_RSA2048: return "rsa2048";
-	case VNP_VT_ALG_RSA3072: return "rsa3072";
-	case VNP_VT_ALG_P256: return "p256";
-	case VNP_VT_ALG_P384: return "p384";
-	default: return "unknown";
-	}
-}
 
 static const char *mgmt_name(const struct vnp_vt_data *d)
 {
@@ -94,7 +84,7 @@ static void show_json(const struct vnp_vt_data *d)
 		if (!k)
 			continue;
 		printf("%s\n  {\"slot\": \"%02X\", \"alg\": \"%s\", \"always_authenticate\": %s}",
-		       sep, vnp_vt_piv_key_of_ref((uint8_t)r), alg_name(k->alg),
+		       sep, vnp_vt_piv_key_of_ref((uint8_t)r), vnp_vt_alg_name(k->alg),
 		       (k->flags & 1) ? "true" : "false");
 		sep = ",";
 	}
@@ -138,7 +128,7 @@ static void show_text(const struct vnp_vt_data *d)
 		uint8_t slot = vnp_vt_piv_key_of_ref((uint8_t)r);
 		if (!k)
 			continue;
-		printf("key %02X:      %-8s %s%s\n", slot, alg_name(k->alg),
+		printf("key %02X:      %-8s %s%s\n", slot, vnp_vt_alg_name(k->alg),
 		       vnp_vt_piv_key_name(slot), (k->flags & 1) ? ", PIN always" : "");
 	}
 	for (r = VNP_VT_CERT_REF_MIN; r <= VNP_VT_DATA_REF_MAX; r++) {

@@ -59,6 +59,17 @@ size_t vnp_vt_key_size(uint8_t alg)
 	}
 }
 
+const char *vnp_vt_alg_name(uint8_t alg)
+{
+	switch (alg) {
+	case VNP_VT_ALG_RSA2048: return "rsa2048";
+	case VNP_VT_ALG_RSA3072: return "rsa3072";
+	case VNP_VT_ALG_P256: return "p256";
+	case VNP_VT_ALG_P384: return "p384";
+	default: return "unknown";
+	}
+}
+
 int vnp_vt_key_generate(OSSL_LIB_CTX *libctx, uint8_t alg, EVP_PKEY **ret)
 {
 	EVP_PKEY *pkey = NULL;

@@ -31,6 +31,8 @@ int vnp_vt_key_from_der(OSSL_LIB_CTX *libctx, uint8_t alg, const uint8_t *der, s
 int vnp_vt_key_put_public(EVP_PKEY *pkey, uint8_t alg, struct vnp_buf *out);
 /* Modulus or order size in bytes. */
 size_t vnp_vt_key_size(uint8_t alg);
+/* The algorithm's name as vnpki-vtoken shows it ("rsa2048", ...; "unknown"). */
+const char *vnp_vt_alg_name(uint8_t alg);
 /* Sign in with scheme (and for PSS: hashref per APPLET.md, salt length). Writes at most
  * *sig_len bytes to sig. VNP_E_INVALID_DATA when the input does not fit the scheme or key,
  * VNP_E_CONDITIONS when the scheme does not fit the key, VNP_E_CRYPTO. */

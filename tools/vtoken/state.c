@@ -119,7 +119,7 @@ static int parse_hex(const char *v, size_t vlen, uint8_t *out, size_t cap, size_
 		     size_t *ret_len)
 {
 	size_t n = 0;
-	int rv = vnp_vt_hex_decode(v, vlen, out, cap, &n);
+	int rv = vnp_hex_decode(v, vlen, out, cap, &n);
 
 	if (rv != VNP_OK)
 		return VNP_E_MALFORMED;

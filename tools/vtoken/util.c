@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Small helpers of the virtual token: hex, sleeping. */
+/* Small helpers of the virtual token: hex output, sleeping. */
 #include <errno.h>
 #include <time.h>
 
@@ -15,43 +15,6 @@ void vnp_vt_hex_write(FILE *f, const uint8_t *buf, size_t len)
 		fputc(digits[buf[i] >> 4], f);
 		fputc(digits[buf[i] & 15], f);
 	}
-}
-
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int vnp_vt_hex_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *ret_len)
-{
-	size_t i, n = 0;
-	int hi = -1, v;
-
-	for (i = 0; i < slen; i++) {
-		if (s[i] == ' ' || s[i] == ':' || s[i] == '\t')
-			continue;
-		v = nibble(s[i]);
-		if (v < 0)
-			return VNP_E_MALFORMED;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (n >= cap)
-			return VNP_E_RANGE;
-		out[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	if (hi >= 0)
-		return VNP_E_MALFORMED;
-	*ret_len = n;
-	return VNP_OK;
 }
 
 void vnp_vt_sleep_ms(unsigned ms, const _Atomic int *stop)
