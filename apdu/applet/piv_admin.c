@@ -30,6 +30,18 @@ static void apdu_init(struct vnp_apdu *a, uint8_t ins, uint8_t p1, uint8_t p2)
 	a->p2 = p2;
 }
 
+/* The key length of a management key algorithm (SP 800-78-4 Table 6-1); 0: unknown. */
+static size_t mgmt_key_len(uint8_t alg)
+{
+	switch (alg) {
+	case 0x03: return 24; /* 3DES, three keys */
+	case 0x08: return 16;
+	case 0x0A: return 24;
+	case 0x0C: return 32;
+	default: return 0;
+	}
+}
+
 static int mgmt_key(struct vnp_card *card, const struct vnp_secret **ret_key, uint8_t *ret_alg)
 {
 	const struct vnp_config *cfg = card->cfg;
@@ -42,6 +54,12 @@ static int mgmt_key(struct vnp_card *card, const struct vnp_secret **ret_key, ui
 	if (!vnp_piv_mgmt_block(cfg->piv_mgmt_alg)) {
 		vnp_warn("%s: PIV: management key algorithm %02X unknown", card->io.who,
 			 cfg->piv_mgmt_alg);
+		return VNP_E_CONFIG;
+	}
+	if (cfg->piv_mgmt_key.len != mgmt_key_len(cfg->piv_mgmt_alg)) {
+		/* found here, before the card is asked for a witness or challenge */
+		vnp_warn("%s: PIV: piv.management_key has %zu bytes, management_key_alg wants %zu",
+			 card->io.who, cfg->piv_mgmt_key.len, mgmt_key_len(cfg->piv_mgmt_alg));
 		return VNP_E_CONFIG;
 	}
 	*ret_key = &cfg->piv_mgmt_key;

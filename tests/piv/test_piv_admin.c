@@ -384,6 +384,22 @@ static void test_keygen_and_cert(void **state)
 		assert_int_equal(vnp_driver_piv.generate_key(&card, &req, &key), VNP_E_NOT_SUPPORTED);
 		card.cfg = NULL;
 		assert_int_equal(vnp_driver_piv.generate_key(&card, &req, &key), VNP_E_NOT_SUPPORTED);
+		/* an AES-128 key with the default 3DES algorithm: a configuration error, found
+		 * before anything goes to the card */
+		assert_int_equal(vnp_config_parse_string(&plain,
+							 "piv.management_key = "
+							 "000102030405060708090A0B0C0D0E0F\n",
+							 "t"),
+				 VNP_OK);
+		card.cfg = &plain;
+		assert_int_equal(vnp_driver_piv.generate_key(&card, &req, &key), VNP_E_CONFIG);
+		assert_int_equal(vnp_driver_piv.write_object(&card, &cert, certv, cn, &ref),
+				 VNP_E_NOT_SUPPORTED); /* kind DATA: refused first */
+		cert.kind = VNP_OBJ_CERT;
+		assert_int_equal(vnp_driver_piv.write_object(&card, &cert, certv, cn, &ref),
+				 VNP_E_CONFIG);
+		vnp_config_free(&plain);
+		card.cfg = NULL;
 		finish();
 	}
 	/* the card refuses the management key */
