@@ -334,6 +334,7 @@ static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
 		struct vnp_apdu a;
 		size_t k = 0;
 
+		from = done; /* the items of this exchange on: those before have their answers */
 		b.len = 0;
 		put_env(&b, key->ref, alg, hash, salt);
 		/* 64 inputs at most (APPLET.md); always at least one per APDU */
@@ -357,7 +358,6 @@ static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
 		a.le = VNP_MIN(k * per_sig, (size_t)VNP_LE_MAX);
 		a.resp = resp;
 		a.resp_cap = VNP_LE_MAX;
-		from = done;
 		rv = vnp_card_run_one(card, &a, vntoken_sw);
 		if (rv == VNP_OK)
 			rv = batch_answer(resp, a.resp_len, items + done, k);
