@@ -155,6 +155,8 @@ struct vnp_lib {
 	CK_SESSION_HANDLE next_session;
 	CK_OBJECT_HANDLE next_object;
 	uint64_t next_generation;
+	unsigned signers_out;    /* C_Sign callers at a card without the module lock: C_Finalize
+				  * waits for them (they come back to the module lock and slot) */
 };
 
 /* The library context: the module's only global state. */
