@@ -360,6 +360,19 @@ static bool same_field(struct rbuf *r, const void *want, size_t want_len)
 	return p && n == want_len && (!n || !memcmp(p, want, n));
 }
 
+/* A key's public half as the drivers give it: a known algorithm and the sizes it implies
+ * (the drivers check this on what the card says; the cache must not be laxer). */
+static bool pub_ok(const struct vnp_pubkey *pub)
+{
+	if (VNP_ALG_IS_RSA(pub->alg))
+		return pub->modulus_len == (pub->alg == VNP_ALG_RSA2048 ? 256u : 384u) &&
+		       pub->exponent_len;
+	if (VNP_ALG_IS_EC(pub->alg))
+		return pub->ec_point_len == (pub->alg == VNP_ALG_EC_P256 ? 65u : 97u) &&
+		       pub->ec_point[0] == 0x04;
+	return false;
+}
+
 static bool r_obj(struct rbuf *r, struct vnp_obj *o, uint8_t **ret_value, size_t *ret_value_len)
 {
 	const uint8_t *v;
@@ -389,7 +402,8 @@ static bool r_obj(struct rbuf *r, struct vnp_obj *o, uint8_t **ret_value, size_t
 	o->private_obj = r_u8(r) != 0;
 	o->authority = r_u8(r) != 0;
 	v = r_bytes(r, CACHE_FILE_MAX, &n);
-	if (r->bad || (o->kind == VNP_OBJ_DATA && o->private_obj))
+	if (r->bad || (o->kind == VNP_OBJ_DATA && o->private_obj) ||
+	    (o->kind == VNP_OBJ_KEY && !pub_ok(&o->pub)))
 		return false;
 	*ret_value = NULL;
 	*ret_value_len = 0;

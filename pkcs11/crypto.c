@@ -135,9 +135,11 @@ static CK_RV sign_card(struct vnp_slot *slot, struct vnp_token *tok, struct vnp_
 	if (rv != CKR_OK)
 		return rv;
 	tok->io_refs++;
+	vnp_lib.signers_out++;
 	vnp_mutex_unlock(vnp_lib.lock);
 	vnp_batch_sign(tok, req);
 	vnp_mutex_lock(vnp_lib.lock);
+	vnp_lib.signers_out--;
 	tok->io_refs--;
 	vnp_token_io_result_locked(tok, req->vrv, req->reset);
 	if (tok->orphan) {

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "p11.h"
@@ -254,6 +255,13 @@ CK_RV vnp_C_Finalize(CK_VOID_PTR pReserved)
 	rv = vnp_enter();
 	if (rv != CKR_OK)
 		goto out;
+	/* A C_Sign at the card (no module lock held) still needs its token, slot, backend and
+	 * the module lock when it comes back: let it finish first. */
+	while (vnp_lib.signers_out) {
+		vnp_mutex_unlock(vnp_lib.lock);
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+		vnp_mutex_lock(vnp_lib.lock);
+	}
 	drop_state(true);
 	vnp_lib.initialized = false;
 	vnp_leave(CKR_OK);

@@ -17,7 +17,8 @@
  * module lock, take the card through the signing queue (token lock only: several
  * requests may go as one batch), and take the module lock again to apply the result
  * (vnp_token_io_result_locked) and unpin. A token reaped meanwhile is detached from its
- * slot at once but freed by its last signer (tok->orphan). So other calls, other tokens
+ * slot at once but freed by its last signer (tok->orphan); C_Finalize waits until no signer
+ * is out (lib.signers_out). So other calls, other tokens
  * and the next signers' preparation go on while a signature is on the card; calls that
  * need the same token's card wait for the token lock (holding the module lock).
  *
@@ -155,6 +156,8 @@ struct vnp_lib {
 	CK_SESSION_HANDLE next_session;
 	CK_OBJECT_HANDLE next_object;
 	uint64_t next_generation;
+	unsigned signers_out;    /* C_Sign callers at a card without the module lock: C_Finalize
+				  * waits for them (they come back to the module lock and slot) */
 };
 
 /* The library context: the module's only global state. */

@@ -358,6 +358,50 @@ static void test_removal(void)
 	RV(f->C_CloseSession(h), CKR_OK);
 }
 
+/* C_Finalize while a C_Sign is at the card (without the module lock): C_Finalize waits for
+ * it; the signature comes back and nothing is used after it was freed. */
+static atomic_int at_card;
+
+static void *final_signer(void *arg)
+{
+	struct worker *w = arg;
+	CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+	CK_BYTE data[32] = { 7 }, sig[128];
+	CK_ULONG slen = sizeof(sig);
+
+	w->rv = f->C_SignInit(w->h, &m, w->key);
+	atomic_store(&at_card, 1);
+	if (w->rv == CKR_OK)
+		w->rv = f->C_Sign(w->h, data, sizeof(data), sig, &slen);
+	return NULL;
+}
+
+static void test_finalize_while_signing(void)
+{
+	struct worker w;
+	struct timespec ts = { 0, 3 * 1000 * 1000 }; /* the card takes SIGN_MS (10 ms) */
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_BYTE id = 2;
+	CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_ID, &id, 1 } };
+	CK_ULONG n = 0;
+
+	memset(&w, 0, sizeof(w));
+	RV(f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &w.h), CKR_OK);
+	RV(f->C_Login(w.h, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 6), CKR_OK);
+	if (f->C_FindObjectsInit(w.h, t, 2) == CKR_OK) {
+		f->C_FindObjects(w.h, &w.key, 1, &n);
+		f->C_FindObjectsFinal(w.h);
+	}
+	ok(n == 1, "the EC key");
+	pthread_create(&w.th, NULL, final_signer, &w);
+	while (!atomic_load(&at_card))
+		nanosleep(&(struct timespec){ 0, 100 * 1000 }, NULL);
+	nanosleep(&ts, NULL);
+	RV(f->C_Finalize(NULL), CKR_OK);
+	pthread_join(w.th, NULL);
+	RV(w.rv, CKR_OK);
+}
+
 /* ---- bench mode ---- */
 
 static double now_s(void)
@@ -544,6 +588,6 @@ int main(int argc, char **argv)
 	}
 	test_removal();
 	f->C_CloseSession(keep); /* closed already by the removal */
-	RV(f->C_Finalize(NULL), CKR_OK);
+	test_finalize_while_signing(); /* finalizes */
 	return h_finish(mod);
 }
