@@ -615,6 +615,7 @@ static CK_INTERFACE interfaces[] = {
 	{ (CK_CHAR *)"PKCS 11", (CK_VOID_PTR)&vnp_function_list_v3, 0 },
 	{ (CK_CHAR *)"PKCS 11", (CK_VOID_PTR)&vnp_function_list_v2, 0 },
 	{ (CK_CHAR *)VNPKI_INTERFACE_NAME, (CK_VOID_PTR)&vnp_ext_functions, 0 },
+	{ (CK_CHAR *)VNPKI_INTERFACE_NAME, (CK_VOID_PTR)&vnp_ext_functions_v10, 0 },
 };
 
 /* 2.40 entry point: the 2.40 list. */

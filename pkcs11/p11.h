@@ -290,7 +290,8 @@ CK_RV vnp_attr_out(CK_ATTRIBUTE *a, const void *val, size_t len);
 void vnp_pad_utf8(CK_UTF8CHAR *dst, size_t dst_len, const char *src);
 
 /* ---- vendor.c ---- */
-extern const struct vnp_ext_functions vnp_ext_functions;
+extern const struct vnp_ext_functions vnp_ext_functions;     /* 1.1 */
+extern const struct vnp_ext_functions vnp_ext_functions_v10; /* 1.0 */
 
 /* ---- entry points (one group per file) ---- */
 CK_RV vnp_C_Initialize(CK_VOID_PTR pInitArgs);

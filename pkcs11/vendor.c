@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The "Vendor VNPKI" interface (include/vnpki/vnpki.h): APDU statistics, PIN counters,
  * token details and unblock requests (RECOVERY.md step 2). */
+#include <stddef.h>
 #include <string.h>
 
 #include "p11.h"
@@ -51,6 +52,21 @@ static CK_RV get_apdu_stats(CK_SLOT_ID slot_id, struct vnp_ext_apdu_stats *ret)
 	vnp_leave(rv);
 out:
 	vnp_trace("vnp_ext.get_apdu_stats", rv, "slot=%lu", (unsigned long)slot_id);
+	return rv;
+}
+
+/* Version 1.0 of the interface: the struct as 1.0 defined it (up to bytes_in), so that a
+ * caller built against the 1.0 header is not written past its buffer. */
+static CK_RV get_apdu_stats_v10(CK_SLOT_ID slot_id, struct vnp_ext_apdu_stats *ret)
+{
+	struct vnp_ext_apdu_stats all;
+	CK_RV rv;
+
+	if (!ret)
+		return CKR_ARGUMENTS_BAD;
+	rv = get_apdu_stats(slot_id, &all);
+	if (rv == CKR_OK)
+		memcpy(ret, &all, offsetof(struct vnp_ext_apdu_stats, reader_calls));
 	return rv;
 }
 
@@ -209,6 +225,15 @@ out:
 const struct vnp_ext_functions vnp_ext_functions = {
 	.version = { VNPKI_INTERFACE_VERSION_MAJOR, VNPKI_INTERFACE_VERSION_MINOR },
 	.get_apdu_stats = get_apdu_stats,
+	.reset_apdu_stats = reset_apdu_stats,
+	.get_pin_counters = get_pin_counters,
+	.get_token_details = get_token_details,
+	.create_unblock_request = create_unblock_request,
+};
+
+const struct vnp_ext_functions vnp_ext_functions_v10 = {
+	.version = { 1, 0 },
+	.get_apdu_stats = get_apdu_stats_v10,
 	.reset_apdu_stats = reset_apdu_stats,
 	.get_pin_counters = get_pin_counters,
 	.get_token_details = get_token_details,

@@ -24,7 +24,7 @@ extern "C" {
 
 #define VNPKI_INTERFACE_NAME "Vendor VNPKI"
 #define VNPKI_INTERFACE_VERSION_MAJOR 1
-#define VNPKI_INTERFACE_VERSION_MINOR 0
+#define VNPKI_INTERFACE_VERSION_MINOR 1
 
 /* APDU counters of the token in a slot, since the token was connected or the last reset. */
 struct vnp_ext_apdu_stats {
@@ -32,6 +32,7 @@ struct vnp_ext_apdu_stats {
 	uint64_t by_ins[256];  /* the same, per INS byte */
 	uint64_t transactions; /* card transactions opened */
 	uint64_t bytes_out, bytes_in;
+	/* Since version 1.1 (version 1.0 fills the struct up to bytes_in only): */
 	uint64_t reader_calls; /* reader calls: transmit, begin and end transaction (through
 				* pcscd each is one round trip) */
 	uint64_t sign_requests; /* C_Sign/C_SignFinal that went to the card */
@@ -70,7 +71,8 @@ struct vnp_ext_unblock_request {
 };
 
 struct vnp_ext_functions {
-	CK_VERSION version; /* 1.0 */
+	CK_VERSION version; /* 1.1; the module also lists 1.0 (its get_apdu_stats fills the
+			     * struct as 1.0 defined it, up to bytes_in) */
 	/* Copy the APDU counters of the token in slot. CKR_TOKEN_NOT_PRESENT. */
 	CK_RV (*get_apdu_stats)(CK_SLOT_ID slot, struct vnp_ext_apdu_stats *ret);
 	/* Zero them. */

@@ -112,7 +112,7 @@ CK_FUNCTION_LIST_3_0_PTR h_pkcs11_3_0(void *mod, CK_C_GetInterface *ret_get_if)
 const struct vnp_ext_functions *h_vendor(CK_C_GetInterface get_if)
 {
 	CK_INTERFACE_PTR i = NULL;
-	CK_VERSION vv = { 1, 0 };
+	CK_VERSION vv = { VNPKI_INTERFACE_VERSION_MAJOR, VNPKI_INTERFACE_VERSION_MINOR };
 
 	RV(get_if((CK_UTF8CHAR_PTR)VNPKI_INTERFACE_NAME, &vv, &i, 0), CKR_OK);
 	return i ? i->pFunctionList : NULL;

@@ -4,6 +4,8 @@
  * with $VNPKI_VTOKEN_BIN and reached in-process through the vtoken reader backend. */
 #include <dlfcn.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@
 
 static CK_FUNCTION_LIST_PTR f2;
 static CK_FUNCTION_LIST_3_0_PTR f3;
-static const struct vnp_ext_functions *ext;
+static const struct vnp_ext_functions *ext, *ext11; /* vendor interface 1.0, 1.1 */
 static CK_SLOT_ID slot;
 static const char PIN[] = "123456";
 
@@ -72,9 +74,15 @@ static void test_interfaces(CK_C_GetInterface get_if, CK_C_GetInterfaceList get_
 	RV(get_if(NULL, NULL, &i, CKF_INTERFACE_FORK_SAFE), CKR_ARGUMENTS_BAD);
 	RV(get_if((CK_UTF8CHAR_PTR)VNPKI_INTERFACE_NAME, &vv, &i, 0), CKR_OK);
 	ext = i->pFunctionList;
-	ok(ext->version.major == 1 && ext->get_pin_counters, "vendor interface 1.0");
+	ok(ext->version.major == 1 && ext->version.minor == 0 && ext->get_pin_counters,
+	   "vendor interface 1.0");
+	RV(get_if((CK_UTF8CHAR_PTR)VNPKI_INTERFACE_NAME, NULL, &i, 0), CKR_OK);
+	ext11 = i->pFunctionList;
+	ok(ext11->version.major == 1 && ext11->version.minor == 1 &&
+		   ext11->get_apdu_stats != ext->get_apdu_stats,
+	   "vendor interface: 1.1 first, with its own get_apdu_stats");
 	RV(get_list(NULL, &n), CKR_OK);
-	ok(n == 3, "3 interfaces (%lu)", (unsigned long)n);
+	ok(n == 4, "4 interfaces (%lu)", (unsigned long)n);
 	n = 1;
 	RV(get_list(list, &n), CKR_BUFFER_TOO_SMALL);
 	n = 8;
@@ -207,6 +215,20 @@ static void test_login(CK_SESSION_HANDLE ro, CK_SESSION_HANDLE rw)
 	RV(f2->C_Login(ro, 77, (CK_UTF8CHAR_PTR)PIN, 6), CKR_USER_TYPE_INVALID);
 	RV(f2->C_Login(ro, CKU_USER, NULL, 6), CKR_ARGUMENTS_BAD);
 	RV(f2->C_Login(ro, CKU_USER, (CK_UTF8CHAR_PTR)PIN, 6), CKR_OK);
+	{
+		/* a caller built against the 1.0 header has no room past bytes_in */
+		struct vnp_ext_apdu_stats st;
+		const unsigned char *b = (const unsigned char *)&st;
+		size_t v10 = offsetof(struct vnp_ext_apdu_stats, reader_calls);
+		bool untouched = true;
+
+		memset(&st, 0xA5, sizeof(st));
+		RV(ext->get_apdu_stats(slot, &st), CKR_OK);
+		for (size_t k = v10; k < sizeof(st); k++)
+			untouched = untouched && b[k] == 0xA5;
+		ok(untouched && st.apdus > 0, "vendor 1.0 get_apdu_stats fills only its %zu bytes",
+		   v10);
+	}
 	ok(!(token_flags() & CKF_USER_PIN_COUNT_LOW), "COUNT_LOW cleared");
 	ok(session_state(ro) == CKS_RO_USER_FUNCTIONS, "RO user");
 	ok(session_state(rw) == CKS_RW_USER_FUNCTIONS, "RW user");
