@@ -878,6 +878,44 @@ static void test_random(void **state)
 	}
 }
 
+/* IccPowerOn answers the ATR of the card's profile (here PIV), not the vntoken one. */
+static void test_profile_atr(void **state)
+{
+	char path[80], lock[88];
+	struct vnp_vt_ccid_cfg cfg = { .level = VNP_VT_CCID_LEVEL_SHORT, .max_msg = 271 };
+	uint8_t desc[VNP_VT_CCID_DESC_LEN], atr[VNP_ATR_MAX], want[33], vnt[33];
+	size_t atr_len = sizeof(atr), want_len;
+	struct vnp_vt_state *st = NULL;
+	struct vnp_vcard *card = NULL;
+	struct mem_pipe pipe;
+	struct vnp_ccid_reader *r = NULL;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s.piv", state_path);
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	unlink(path);
+	assert_int_equal(vnp_vt_state_new(path, &st), VNP_OK);
+	st->d.profile = VNP_VT_PROFILE_PIV;
+	assert_int_equal(vnp_vt_state_create(st, true), VNP_OK);
+	vnp_vt_state_free(st);
+	assert_int_equal(vnp_vcard_open(path, &card), VNP_OK);
+	want_len = vnp_vcard_atr_of(card, want);
+	vnp_vcard_close(card);
+	assert_false(want_len == vnp_vcard_atr(vnt) && memcmp(want, vnt, want_len) == 0);
+
+	memset(&pipe, 0, sizeof(pipe));
+	assert_int_equal(vnp_vt_ccid_dev_new(&cfg, path, &pipe.dev), VNP_OK);
+	vnp_vt_ccid_dev_class_desc(pipe.dev, desc);
+	assert_int_equal(vnp_ccid_reader_new(&mem_ops, &pipe, desc, sizeof(desc), 0, &r), VNP_OK);
+	assert_int_equal(vnp_ccid_reader_power_on(r, atr, &atr_len), VNP_OK);
+	assert_int_equal(atr_len, want_len);
+	assert_memory_equal(atr, want, want_len);
+	vnp_ccid_reader_free(r);
+	vnp_vt_ccid_dev_free(pipe.dev);
+	unlink(path);
+	unlink(lock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -894,6 +932,7 @@ int main(void)
 		cmocka_unit_test(test_lying_lengths),
 		cmocka_unit_test(test_device_garbage),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_profile_atr),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -70,6 +70,7 @@ cert_label() {
 rsa_key_label=$rsa_label
 ec_key_label=$ec_label
 if [ "$tok_label" != "$label" ]; then
+	[ "$PROFILE" = piv ] || fail "token label \"$tok_label\", want \"$label\""
 	label=$tok_label
 	rsa_label=$(cert_label 01)
 	ec_label=$(cert_label 02)

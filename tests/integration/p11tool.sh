@@ -38,6 +38,7 @@ rsa_url="$url;object=p11rsa;type=private"
 if ! grep -q "p11key\|p11rsa" "$W/step.out"; then
 	# A token that keeps no labels of its own (PIV: the slot names its key) lists the keys
 	# under its names: find them by their type.
+	[ "$PROFILE" = piv ] || fail "the generated keys lost their labels: $(cat "$W/step.out")"
 	ec_url=$(awk '/URL:/ { u = $2 } /Type: Private key \(EC/ { print u; exit }' "$W/step.out")
 	rsa_url=$(awk '/URL:/ { u = $2 } /Type: Private key \(RSA-2048/ { print u; exit }' "$W/step.out")
 	say "the token keeps no key labels: keys $ec_url and $rsa_url"

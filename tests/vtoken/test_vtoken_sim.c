@@ -230,6 +230,46 @@ static void test_blank(void **state)
 	assert_int_equal(vt_tx(f, "0084000008"), 0x9000); /* the card OS still answers */
 }
 
+/* A caller's response buffer smaller than 256 + SW (34 bytes: room for 32 and the SW):
+ * T=0 answers never go past it. */
+static bool untouched(const uint8_t *buf, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (buf[i] != 0xA5)
+			return false;
+	return true;
+}
+
+static void test_small_buffer(void **state)
+{
+	struct vt_fix *f = *state;
+	uint8_t cmd[64], buf[300];
+	size_t n, len;
+
+	select_sim(f);
+	/* 64 bytes of random in one case-2 command */
+	len = vt_hex("0084000040", cmd, sizeof(cmd));
+	memset(buf, 0xA5, sizeof(buf));
+	n = 34;
+	assert_int_equal(f->p->transmit(f->card, cmd, len, buf, &n), 0);
+	assert_true(n <= 34);
+	assert_true(untouched(buf, 34, sizeof(buf)));
+	/* the SELECT answer, then GET RESPONSE without Le */
+	len = vt_hex(SEL_SIM, cmd, sizeof(cmd));
+	n = 34;
+	assert_int_equal(f->p->transmit(f->card, cmd, len, buf, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(buf[0], 0x61);
+	len = vt_hex("00C00000", cmd, sizeof(cmd));
+	memset(buf, 0xA5, sizeof(buf));
+	n = 34;
+	assert_int_equal(f->p->transmit(f->card, cmd, len, buf, &n), 0);
+	assert_int_equal(n, 34);
+	assert_int_equal(buf[0], 0x6F);
+	assert_int_equal(buf[32], 0x61);
+	assert_true(untouched(buf, 34, sizeof(buf)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_change_padded, setup_sim, vt_teardown),
 		cmocka_unit_test_setup_teardown(test_rsa_sign, setup_sim, vt_teardown),
 		cmocka_unit_test_setup_teardown(test_blank, setup_blank, vt_teardown),
+		cmocka_unit_test_setup_teardown(test_small_buffer, setup_sim, vt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

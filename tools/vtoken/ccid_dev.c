@@ -248,7 +248,7 @@ static int power_on(struct vnp_vt_ccid_dev *d, const uint8_t *req)
 		d->card = NULL;
 		return fail(d, req, rv == VNP_E_IO ? ERR_MUTE : ERR_HW);
 	}
-	n = vnp_vcard_atr(atr);
+	n = vnp_vcard_atr_of(d->card, atr); /* the profile's ATR (PIV, UICC, ...) */
 	return ok(d, req, 0, atr, n);
 }
 

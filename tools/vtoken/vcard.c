@@ -245,9 +245,9 @@ static uint16_t run(struct vnp_vcard *card, const struct vnp_vt_capdu *a, size_t
 		sw = 0x6F00;
 		out.len = 0;
 	}
-	if (vnp_vcard_is_t0(card))
-		sw = vnp_vcard_t0_deliver(card, a->lc > 0, a->has_le, a->ne, out.p, out.len, sw,
-					  resp, n);
+	if (vnp_vcard_is_t0(card)) /* Le beyond the caller's room: as if Le were the room */
+		sw = vnp_vcard_t0_deliver(card, a->lc > 0, a->has_le, VNP_MIN(a->ne, room), out.p,
+					  out.len, sw, resp, n);
 	else
 		sw = deliver(card, out.p, out.len, VNP_MIN(room, a->has_le ? a->ne : 0), sw, resp,
 			     n);
@@ -295,8 +295,10 @@ int vnp_vcard_transmit(struct vnp_vcard *card, const uint8_t *cmd, size_t cmd_le
 		goto out;
 	}
 	if (a.ins == 0xC0 && !(a.cla & 0x10) && !card->chaining && t0) {
+		/* room <= 256 here: no Le means 256, and no answer goes beyond the room */
 		sw = a.p1 || a.p2 ? 0x6A86 : a.lc ? 0x6700 : !card->pending ? 0x6985 :
-			vnp_vcard_t0_get_response(card, a.has_le, a.ne, resp, &n);
+			vnp_vcard_t0_get_response(card, true,
+						  VNP_MIN(a.has_le ? a.ne : 256u, room), resp, &n);
 		goto out;
 	}
 	if (a.ins == 0xC0 && !(a.cla & 0x10) && !card->chaining) {
