@@ -411,6 +411,7 @@ static int transmit_apdu(struct vnp_ccid_reader *r, const uint8_t *apdu, size_t 
 	struct vnp_ccid_reply reply;
 	size_t room = r->max_msg - VNP_CCID_HDR_LEN, off = 0, got = 0, chunk;
 	bool ext = r->desc.level == VNP_CCID_LEVEL_EXTENDED_APDU;
+	unsigned empty = 0;
 	uint16_t lvl;
 	int rv;
 
@@ -439,6 +440,11 @@ static int transmit_apdu(struct vnp_ccid_reader *r, const uint8_t *apdu, size_t 
 
 		/* first part: 0 (whole) or 1 (begins); later parts: 2 (ends) or 3 (continues) */
 		if (first ? (cp != 0x00 && cp != 0x01) : (cp != 0x02 && cp != 0x03))
+			return VNP_E_TRANSPORT;
+		/* a reader that keeps sending empty parts makes no progress: bounded */
+		if (reply.data_len || cp == 0x00 || cp == 0x02)
+			empty = 0;
+		else if (++empty > VNP_CCID_READER_MAX_EMPTY)
 			return VNP_E_TRANSPORT;
 		if (reply.data_len > *resp_len - got)
 			return VNP_E_BUFFER_TOO_SMALL;

@@ -30,6 +30,9 @@ struct vnp_ccid_pipe_ops {
 #define VNP_CCID_READER_MAX_STALE 8u
 /* Time extension answers accepted for one command before it fails. */
 #define VNP_CCID_READER_MAX_TIME_EXT 64u
+/* Empty response parts that say "more follows" (extended APDU level) accepted in a row before
+ * the command fails. */
+#define VNP_CCID_READER_MAX_EMPTY 8u
 
 /* What happened on the pipe, for tests, benchmarks and bug reports. */
 struct vnp_ccid_reader_stats {

@@ -207,7 +207,11 @@ int vnp_t1_transceive(struct vnp_t1 *t, const uint8_t *cmd, size_t cmd_len, uint
 			got += n;
 			t->nr ^= 1;
 			errors = 0;
-			stalls = 0;
+			/* empty chained I-blocks make no progress: bounded like S-blocks */
+			if (n || !(pcb & PCB_I_M))
+				stalls = 0;
+			else if (++stalls > VNP_T1_MAX_STALLS)
+				goto resynch;
 			if (!(pcb & PCB_I_M)) {
 				*ret_rsp_len = got;
 				rv = VNP_OK;

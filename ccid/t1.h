@@ -13,7 +13,8 @@
 #define VNP_T1_BLOCK_MAX (3 + VNP_T1_INF_MAX + 1)
 #define VNP_T1_IFS_DEFAULT 32 /* IFSC/IFSD before negotiation, §11.4.2 */
 #define VNP_T1_MAX_RETRIES 3  /* R-block retransmission requests before RESYNCH */
-#define VNP_T1_MAX_STALLS 255 /* consecutive S(WTX)/S(IFS) requests without progress */
+#define VNP_T1_MAX_STALLS 255 /* consecutive S(WTX)/S(IFS) requests or empty chained
+                               * I-blocks without progress */
 
 /* Send blk (blk_len bytes) and receive the card's next block into rsp (rsp_cap bytes), waiting
  * bwt_mult times the block waiting time (1 unless the card asked for a waiting time extension).
