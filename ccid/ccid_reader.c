@@ -325,6 +325,7 @@ static int t1_setup(struct vnp_ccid_reader *r, const uint8_t *atr, size_t atr_le
 		ifsc = p.bIFSC;
 	vnp_t1_init(&r->t1, ifsc, t1_xfer, r);
 	/* our blocks and the card's must fit one message each */
+	r->t1.ifsc_max = room;
 	if (r->t1.ifsc > room)
 		r->t1.ifsc = r->t1.ifsc_atr = room;
 	ifsd = VNP_T1_INF_MAX;

@@ -267,7 +267,7 @@ int vnp_t1_transceive(struct vnp_t1 *t, const uint8_t *cmd, size_t cmd_len, uint
 			continue;
 		}
 		if (pcb == (PCB_S | S_IFS) && v >= 1 && v <= VNP_T1_INF_MAX) {
-			t->ifsc = v;
+			t->ifsc = (t->ifsc_max && v > t->ifsc_max) ? t->ifsc_max : v;
 			out_len = make_block(t, out, PCB_S | PCB_S_RESP | S_IFS, &v, 1);
 			continue;
 		}

@@ -31,6 +31,8 @@ struct vnp_t1 {
 	size_t ifsc;      /* card's max INF size: chunk size of our I-blocks */
 	size_t ifsc_atr;  /* IFSC from the ATR, restored by RESYNCH */
 	size_t ifsd;      /* our max INF size, as negotiated */
+	size_t ifsc_max;  /* largest INF our transport carries (0: VNP_T1_INF_MAX): an S(IFS)
+			   * request of the card above it is answered, and clamped to it */
 	uint8_t ns;       /* N(S) of our next I-block */
 	uint8_t nr;       /* N(S) expected in the card's next I-block */
 	unsigned resynchs; /* RESYNCH exchanges done (diagnostics, tests) */

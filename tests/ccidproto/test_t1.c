@@ -222,6 +222,31 @@ static void test_sequence_numbers(void **state)
 	assert_int_equal(f.pos, f.n);
 }
 
+/* A card's S(IFS request) above what the transport carries (ifsc_max) is answered as asked,
+ * and our next blocks stay within ifsc_max. */
+static void test_ifs_request_clamped(void **state)
+{
+	static const struct step steps[] = {
+		{ "00 20 10 seq:00:16", "00 C1 01 40", R_OK, 0 },
+		{ "00 E1 01 40", "00 90 00", R_OK, 0 },
+		{ "00 60 10 seq:10:16", "00 80 00", R_OK, 0 },
+		{ "00 00 08 seq:20:8", "00 00 02 9000", R_OK, 0 },
+	};
+	struct fake f = { .steps = steps, .n = VNP_ARRAY_SIZE(steps) };
+	struct vnp_t1 t;
+	uint8_t cmd[64], rsp[16];
+	size_t cl = hex("seq:00:40", cmd, sizeof(cmd)), rl = 0;
+
+	(void)state;
+	vnp_t1_init(&t, 16, fake_xfer, &f);
+	t.ifsc_max = 16;
+	assert_int_equal(vnp_t1_transceive(&t, cmd, cl, rsp, sizeof(rsp), &rl), VNP_OK);
+	assert_string_equal(f.why, "");
+	assert_int_equal(f.pos, f.n);
+	assert_int_equal(t.ifsc, 16);
+	assert_int_equal(rl, 2);
+}
+
 /* A card that asks for more time forever is given up on, without looping for ever. */
 static int wtx_forever(void *ctx, const uint8_t *blk, size_t blk_len, uint8_t *rsp,
 		       size_t rsp_cap, size_t *ret_rsp_len, unsigned bwt)
@@ -306,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_t1_table),
 		cmocka_unit_test(test_sequence_numbers),
 		cmocka_unit_test(test_wtx_forever),
+		cmocka_unit_test(test_ifs_request_clamped),
 		cmocka_unit_test(test_empty_chain_forever),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
