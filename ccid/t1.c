@@ -2,6 +2,7 @@
 /* ISO/IEC 7816-3 T=1: I-, R- and S-blocks, chaining, error recovery (§11.6). */
 #include <stdbool.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "compiler.h"
 #include "rv.h"
@@ -287,5 +288,9 @@ resynch:
 	if (rv == VNP_OK)
 		rv = VNP_E_TRANSPORT;
 out:
+	/* the blocks carried the APDUs: a VERIFY's PIN, private object data */
+	OPENSSL_cleanse(ib, sizeof(ib));
+	OPENSSL_cleanse(out, sizeof(out));
+	OPENSSL_cleanse(in, sizeof(in));
 	return rv;
 }
