@@ -211,6 +211,10 @@ int vnp_ccid_reader_slot_status(struct vnp_ccid_reader *r, bool *ret_present, bo
 		return rv;
 	memset(&reply, 0, sizeof(reply));
 	rv = command(r, &reply, 1);
+	/* Many readers answer GetSlotStatus without a card (or with a mute one) as a failed
+	 * command with bError ICC_MUTE: that is a slot status too, not an error. */
+	if (rv == VNP_E_NO_CARD && reply.bMessageType == VNP_CCID_RDR_TO_PC_SLOTSTATUS)
+		rv = VNP_OK;
 	if (rv != VNP_OK)
 		return rv;
 	*ret_present = reply.icc != VNP_CCID_ICC_ABSENT;
