@@ -224,6 +224,8 @@ static void LIBUSB_CALL intr_done(struct libusb_transfer *t)
 
 static void intr_start(struct usb_dev *d)
 {
+	bool ok;
+
 	if (!d->ifc.ep_intr_in || (d->quirks & VNP_USB_Q_NO_INTERRUPT))
 		return;
 	d->intr = libusb_alloc_transfer(0);
@@ -232,9 +234,11 @@ static void intr_start(struct usb_dev *d)
 	libusb_fill_interrupt_transfer(d->intr, d->h, d->ifc.ep_intr_in, d->intr_buf,
 				       sizeof(d->intr_buf), intr_done, d, 0);
 	pthread_mutex_lock(&d->be->lock);
-	d->intr_busy = libusb_submit_transfer(d->intr) == LIBUSB_SUCCESS;
+	ok = libusb_submit_transfer(d->intr) == LIBUSB_SUCCESS;
+	d->intr_busy = ok;
 	pthread_mutex_unlock(&d->be->lock);
-	if (!d->intr_busy) {
+	/* not d->intr_busy: once submitted, the callback owns it (intr_stop frees the transfer) */
+	if (!ok) {
 		libusb_free_transfer(d->intr);
 		d->intr = NULL;
 	}
