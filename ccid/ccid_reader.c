@@ -211,6 +211,10 @@ int vnp_ccid_reader_slot_status(struct vnp_ccid_reader *r, bool *ret_present, bo
 		return rv;
 	memset(&reply, 0, sizeof(reply));
 	rv = command(r, &reply, 1);
+	/* Many readers answer GetSlotStatus without a card (or with a mute one) as a failed
+	 * command with bError ICC_MUTE: that is a slot status too, not an error. */
+	if (rv == VNP_E_NO_CARD && reply.bMessageType == VNP_CCID_RDR_TO_PC_SLOTSTATUS)
+		rv = VNP_OK;
 	if (rv != VNP_OK)
 		return rv;
 	*ret_present = reply.icc != VNP_CCID_ICC_ABSENT;
@@ -325,6 +329,7 @@ static int t1_setup(struct vnp_ccid_reader *r, const uint8_t *atr, size_t atr_le
 		ifsc = p.bIFSC;
 	vnp_t1_init(&r->t1, ifsc, t1_xfer, r);
 	/* our blocks and the card's must fit one message each */
+	r->t1.ifsc_max = room;
 	if (r->t1.ifsc > room)
 		r->t1.ifsc = r->t1.ifsc_atr = room;
 	ifsd = VNP_T1_INF_MAX;
@@ -411,6 +416,7 @@ static int transmit_apdu(struct vnp_ccid_reader *r, const uint8_t *apdu, size_t 
 	struct vnp_ccid_reply reply;
 	size_t room = r->max_msg - VNP_CCID_HDR_LEN, off = 0, got = 0, chunk;
 	bool ext = r->desc.level == VNP_CCID_LEVEL_EXTENDED_APDU;
+	unsigned empty = 0;
 	uint16_t lvl;
 	int rv;
 
@@ -439,6 +445,11 @@ static int transmit_apdu(struct vnp_ccid_reader *r, const uint8_t *apdu, size_t 
 
 		/* first part: 0 (whole) or 1 (begins); later parts: 2 (ends) or 3 (continues) */
 		if (first ? (cp != 0x00 && cp != 0x01) : (cp != 0x02 && cp != 0x03))
+			return VNP_E_TRANSPORT;
+		/* a reader that keeps sending empty parts makes no progress: bounded */
+		if (reply.data_len || cp == 0x00 || cp == 0x02)
+			empty = 0;
+		else if (++empty > VNP_CCID_READER_MAX_EMPTY)
 			return VNP_E_TRANSPORT;
 		if (reply.data_len > *resp_len - got)
 			return VNP_E_BUFFER_TOO_SMALL;

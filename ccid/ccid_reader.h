@@ -30,6 +30,9 @@ struct vnp_ccid_pipe_ops {
 #define VNP_CCID_READER_MAX_STALE 8u
 /* Time extension answers accepted for one command before it fails. */
 #define VNP_CCID_READER_MAX_TIME_EXT 64u
+/* Empty response parts that say "more follows" (extended APDU level) accepted in a row before
+ * the command fails. */
+#define VNP_CCID_READER_MAX_EMPTY 8u
 
 /* What happened on the pipe, for tests, benchmarks and bug reports. */
 struct vnp_ccid_reader_stats {
@@ -53,7 +56,8 @@ int vnp_ccid_reader_new(const struct vnp_ccid_pipe_ops *ops, void *pipe, const u
 /* Free; the card is left as it is (no message sent). NULL is a no-op. */
 void vnp_ccid_reader_free(struct vnp_ccid_reader *r);
 
-/* GetSlotStatus: card present, card powered (active). Powers nothing.
+/* GetSlotStatus: card present, card powered (active). Powers nothing. A failed answer that
+ * says ICC mute or absent is a status (VNP_OK), as readers send it for an empty slot.
  * Errors: the pipe's (VNP_E_NO_DEVICE, VNP_E_TIMEOUT, VNP_E_TRANSPORT), VNP_E_ARGS. */
 int vnp_ccid_reader_slot_status(struct vnp_ccid_reader *r, bool *ret_present, bool *ret_active);
 

@@ -2,6 +2,7 @@
 /* ISO/IEC 7816-3 T=1: I-, R- and S-blocks, chaining, error recovery (§11.6). */
 #include <stdbool.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "compiler.h"
 #include "rv.h"
@@ -207,7 +208,11 @@ int vnp_t1_transceive(struct vnp_t1 *t, const uint8_t *cmd, size_t cmd_len, uint
 			got += n;
 			t->nr ^= 1;
 			errors = 0;
-			stalls = 0;
+			/* empty chained I-blocks make no progress: bounded like S-blocks */
+			if (n || !(pcb & PCB_I_M))
+				stalls = 0;
+			else if (++stalls > VNP_T1_MAX_STALLS)
+				goto resynch;
 			if (!(pcb & PCB_I_M)) {
 				*ret_rsp_len = got;
 				rv = VNP_OK;
@@ -263,7 +268,7 @@ int vnp_t1_transceive(struct vnp_t1 *t, const uint8_t *cmd, size_t cmd_len, uint
 			continue;
 		}
 		if (pcb == (PCB_S | S_IFS) && v >= 1 && v <= VNP_T1_INF_MAX) {
-			t->ifsc = v;
+			t->ifsc = (t->ifsc_max && v > t->ifsc_max) ? t->ifsc_max : v;
 			out_len = make_block(t, out, PCB_S | PCB_S_RESP | S_IFS, &v, 1);
 			continue;
 		}
@@ -283,5 +288,9 @@ resynch:
 	if (rv == VNP_OK)
 		rv = VNP_E_TRANSPORT;
 out:
+	/* the blocks carried the APDUs: a VERIFY's PIN, private object data */
+	OPENSSL_cleanse(ib, sizeof(ib));
+	OPENSSL_cleanse(out, sizeof(out));
+	OPENSSL_cleanse(in, sizeof(in));
 	return rv;
 }

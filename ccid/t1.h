@@ -13,7 +13,8 @@
 #define VNP_T1_BLOCK_MAX (3 + VNP_T1_INF_MAX + 1)
 #define VNP_T1_IFS_DEFAULT 32 /* IFSC/IFSD before negotiation, §11.4.2 */
 #define VNP_T1_MAX_RETRIES 3  /* R-block retransmission requests before RESYNCH */
-#define VNP_T1_MAX_STALLS 255 /* consecutive S(WTX)/S(IFS) requests without progress */
+#define VNP_T1_MAX_STALLS 255 /* consecutive S(WTX)/S(IFS) requests or empty chained
+                               * I-blocks without progress */
 
 /* Send blk (blk_len bytes) and receive the card's next block into rsp (rsp_cap bytes), waiting
  * bwt_mult times the block waiting time (1 unless the card asked for a waiting time extension).
@@ -30,6 +31,8 @@ struct vnp_t1 {
 	size_t ifsc;      /* card's max INF size: chunk size of our I-blocks */
 	size_t ifsc_atr;  /* IFSC from the ATR, restored by RESYNCH */
 	size_t ifsd;      /* our max INF size, as negotiated */
+	size_t ifsc_max;  /* largest INF our transport carries (0: VNP_T1_INF_MAX): an S(IFS)
+			   * request of the card above it is answered, and clamped to it */
 	uint8_t ns;       /* N(S) of our next I-block */
 	uint8_t nr;       /* N(S) expected in the card's next I-block */
 	unsigned resynchs; /* RESYNCH exchanges done (diagnostics, tests) */

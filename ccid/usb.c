@@ -224,6 +224,8 @@ static void LIBUSB_CALL intr_done(struct libusb_transfer *t)
 
 static void intr_start(struct usb_dev *d)
 {
+	bool ok;
+
 	if (!d->ifc.ep_intr_in || (d->quirks & VNP_USB_Q_NO_INTERRUPT))
 		return;
 	d->intr = libusb_alloc_transfer(0);
@@ -232,9 +234,11 @@ static void intr_start(struct usb_dev *d)
 	libusb_fill_interrupt_transfer(d->intr, d->h, d->ifc.ep_intr_in, d->intr_buf,
 				       sizeof(d->intr_buf), intr_done, d, 0);
 	pthread_mutex_lock(&d->be->lock);
-	d->intr_busy = libusb_submit_transfer(d->intr) == LIBUSB_SUCCESS;
+	ok = libusb_submit_transfer(d->intr) == LIBUSB_SUCCESS;
+	d->intr_busy = ok;
 	pthread_mutex_unlock(&d->be->lock);
-	if (!d->intr_busy) {
+	/* not d->intr_busy: once submitted, the callback owns it (intr_stop frees the transfer) */
+	if (!ok) {
 		libusb_free_transfer(d->intr);
 		d->intr = NULL;
 	}
@@ -268,6 +272,18 @@ static void intr_stop(struct usb_dev *d)
 	}
 	libusb_free_transfer(d->intr);
 	d->intr = NULL;
+}
+
+/* Whether d's interrupt transfer is in flight (it reports card insertions and removals): not
+ * when d has no interrupt endpoint, or the transfer ended with an error and was not resubmitted. */
+static bool intr_live(struct usb_dev *d)
+{
+	bool live;
+
+	pthread_mutex_lock(&d->be->lock);
+	live = d->intr_busy;
+	pthread_mutex_unlock(&d->be->lock);
+	return live;
 }
 
 /* Release everything of d (no reference left). Runs libusb events: never with be->lock. */
@@ -937,7 +953,7 @@ static int usb_begin(struct vnp_reader *r)
 	if (!r)
 		return VNP_E_ARGS;
 	d = r->d;
-	if (d->intr) {
+	if (intr_live(d)) {
 		libusb_handle_events_timeout_completed(r->be->ctx, &zero, NULL);
 	} else {
 		pthread_mutex_lock(&d->io);
@@ -1031,8 +1047,38 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Card presence of the devices no interrupt transfer watches (no interrupt endpoint, the
+ * no-interrupt quirk, or a transfer that ended with an error): GetSlotStatus when the pipe is
+ * free, as list() does; a change moves be->gen. */
+static void poll_slots(struct vnp_backend *be)
+{
+	struct usb_dev *snap[64];
+	size_t n = 0;
+
+	pthread_mutex_lock(&be->lock);
+	for (struct usb_dev *d = be->devs; d && n < sizeof(snap) / sizeof(snap[0]); d = d->next) {
+		if (d->gone || d->intr_busy)
+			continue;
+		d->refs++;
+		snap[n++] = d;
+	}
+	pthread_mutex_unlock(&be->lock);
+	for (size_t i = 0; i < n; i++) {
+		struct usb_dev *d = snap[i];
+		bool present, active;
+
+		if (pthread_mutex_trylock(&d->io) == 0) {
+			if (vnp_ccid_reader_slot_status(d->ccid, &present, &active) == VNP_OK)
+				set_presence(d, present);
+			pthread_mutex_unlock(&d->io);
+		}
+		dev_unref(d);
+	}
+}
+
 /* Block in libusb event handling in slices: the interrupt endpoints' NotifySlotChange and the
- * hotplug callback move be->gen; cancel() sets be->cancelled and interrupts the handler. */
+ * hotplug callback move be->gen; cancel() sets be->cancelled and interrupts the handler.
+ * Devices without a live interrupt transfer are asked every USB_POLL_MS. */
 static int usb_wait_event(struct vnp_backend *be, unsigned timeout_ms, bool *cancelled)
 {
 	uint64_t end = now_ms() + timeout_ms, last_poll = 0;
@@ -1061,12 +1107,14 @@ static int usb_wait_event(struct vnp_backend *be, unsigned timeout_ms, bool *can
 		pthread_mutex_unlock(&be->lock);
 		if (stop)
 			break;
-		if (!be->have_hotplug && t - last_poll >= USB_POLL_MS) {
+		if (t - last_poll >= USB_POLL_MS) {
 			last_poll = t;
-			if (devlist_sig(be) != sig) {
+			if (!be->have_hotplug && devlist_sig(be) != sig) {
 				rv = VNP_OK;
 				break;
 			}
+			poll_slots(be);
+			continue; /* a change shows in be->gen */
 		}
 		slice = end - t < USB_WAIT_SLICE_MS ? (unsigned)(end - t) : USB_WAIT_SLICE_MS;
 		tv.tv_sec = 0;

@@ -222,6 +222,31 @@ static void test_sequence_numbers(void **state)
 	assert_int_equal(f.pos, f.n);
 }
 
+/* A card's S(IFS request) above what the transport carries (ifsc_max) is answered as asked,
+ * and our next blocks stay within ifsc_max. */
+static void test_ifs_request_clamped(void **state)
+{
+	static const struct step steps[] = {
+		{ "00 20 10 seq:00:16", "00 C1 01 40", R_OK, 0 },
+		{ "00 E1 01 40", "00 90 00", R_OK, 0 },
+		{ "00 60 10 seq:10:16", "00 80 00", R_OK, 0 },
+		{ "00 00 08 seq:20:8", "00 00 02 9000", R_OK, 0 },
+	};
+	struct fake f = { .steps = steps, .n = VNP_ARRAY_SIZE(steps) };
+	struct vnp_t1 t;
+	uint8_t cmd[64], rsp[16];
+	size_t cl = hex("seq:00:40", cmd, sizeof(cmd)), rl = 0;
+
+	(void)state;
+	vnp_t1_init(&t, 16, fake_xfer, &f);
+	t.ifsc_max = 16;
+	assert_int_equal(vnp_t1_transceive(&t, cmd, cl, rsp, sizeof(rsp), &rl), VNP_OK);
+	assert_string_equal(f.why, "");
+	assert_int_equal(f.pos, f.n);
+	assert_int_equal(t.ifsc, 16);
+	assert_int_equal(rl, 2);
+}
+
 /* A card that asks for more time forever is given up on, without looping for ever. */
 static int wtx_forever(void *ctx, const uint8_t *blk, size_t blk_len, uint8_t *rsp,
 		       size_t rsp_cap, size_t *ret_rsp_len, unsigned bwt)
@@ -259,12 +284,55 @@ static void test_wtx_forever(void **state)
 	assert_int_equal(vnp_t1_transceive(&t, NULL, 4, rsp, sizeof(rsp), &rl), VNP_E_ARGS);
 }
 
+/* A card that chains empty I-blocks forever (no data, M set) is given up on too, with
+ * RESYNCH; the fake stops it after 10000 blocks so that the test ends either way. */
+static int empty_chain_forever(void *ctx, const uint8_t *blk, size_t blk_len, uint8_t *rsp,
+			       size_t rsp_cap, size_t *ret_rsp_len, unsigned bwt)
+{
+	unsigned *calls = ctx;
+
+	(void)blk_len;
+	(void)bwt;
+	assert_true(rsp_cap >= 4);
+	if (++*calls > 10000)
+		return VNP_E_INTERNAL;
+	rsp[0] = 0x00;
+	if (blk[1] == 0xC0) {
+		rsp[1] = 0xE0; /* S(RESYNCH response) */
+	} else {
+		/* I-block with M, N(S) alternating from 0: blocks 1, 3, 5... carry N(S) 0 */
+		rsp[1] = (uint8_t)(0x20 | (*calls % 2 ? 0x00 : 0x40));
+	}
+	rsp[2] = 0x00;
+	rsp[3] = vnp_t1_lrc(rsp, 3);
+	*ret_rsp_len = 4;
+	return VNP_OK;
+}
+
+static void test_empty_chain_forever(void **state)
+{
+	unsigned calls = 0;
+	struct vnp_t1 t;
+	uint8_t cmd[4] = { 0 }, rsp[8];
+	size_t rl;
+
+	(void)state;
+	vnp_t1_init(&t, 32, empty_chain_forever, &calls);
+	assert_int_equal(vnp_t1_transceive(&t, cmd, sizeof(cmd), rsp, sizeof(rsp), &rl),
+			 VNP_E_TRANSPORT);
+	/* the first answer, VNP_T1_MAX_STALLS more, then one RESYNCH exchange */
+	assert_int_equal(calls, VNP_T1_MAX_STALLS + 2);
+	assert_int_equal(t.resynchs, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_t1_table),
 		cmocka_unit_test(test_sequence_numbers),
 		cmocka_unit_test(test_wtx_forever),
+		cmocka_unit_test(test_ifs_request_clamped),
+		cmocka_unit_test(test_empty_chain_forever),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -693,6 +693,58 @@ static void test_stale_seq(void **state)
 	rig_down(&g);
 }
 
+/* An empty slot reported the way many readers do: GetSlotStatus answered as a failed
+ * command (bmCommandStatus 1) with bError ICC_MUTE and bmICCStatus 2 or 1. */
+static void test_slot_status_failed_mute(void **state)
+{
+	struct vnp_vt_ccid_cfg cfg = { .level = VNP_VT_CCID_LEVEL_EXT, .max_msg = 271 };
+	bool present = true, active = true;
+	struct rig g;
+
+	(void)state;
+	rig_up(&g, &cfg);
+	inject(&g.pipe, VNP_CCID_RDR_TO_PC_SLOTSTATUS, 0, (uint8_t)(g.pipe.last_seq + 1), 0x42, 10);
+	g.pipe.inj[0][8] = VNP_CCID_ERR_ICC_MUTE;
+	assert_int_equal(vnp_ccid_reader_slot_status(g.r, &present, &active), VNP_OK);
+	assert_false(present);
+	assert_false(active);
+	assert_false(vnp_ccid_reader_powered(g.r));
+	inject(&g.pipe, VNP_CCID_RDR_TO_PC_SLOTSTATUS, 0, (uint8_t)(g.pipe.last_seq + 1), 0x41, 10);
+	g.pipe.inj[1][8] = VNP_CCID_ERR_ICC_MUTE;
+	assert_int_equal(vnp_ccid_reader_slot_status(g.r, &present, &active), VNP_OK);
+	assert_true(present);
+	assert_false(active);
+	/* any other failure stays an error */
+	inject(&g.pipe, VNP_CCID_RDR_TO_PC_SLOTSTATUS, 0, (uint8_t)(g.pipe.last_seq + 1), 0x41, 10);
+	g.pipe.inj[2][8] = VNP_CCID_ERR_HW_ERROR;
+	assert_int_equal(vnp_ccid_reader_slot_status(g.r, &present, &active), VNP_E_TRANSPORT);
+	rig_down(&g);
+}
+
+/* Extended APDU level: a reader that answers with empty parts that say "more follows" for
+ * ever is given up on after VNP_CCID_READER_MAX_EMPTY of them. */
+static void test_empty_parts(void **state)
+{
+	struct vnp_vt_ccid_cfg cfg = { .level = VNP_VT_CCID_LEVEL_EXT, .max_msg = 271 };
+	uint8_t resp[300];
+	size_t n = sizeof(resp);
+	struct rig g;
+
+	(void)state;
+	rig_up(&g, &cfg);
+	/* bChainParameter 1 (begins), then 3 (continues), each without data, bSeq following
+	 * the commands: the APDU, then one empty XfrBlock per part */
+	for (unsigned i = 0; i < INJ_MAX; i++) {
+		inject(&g.pipe, VNP_CCID_RDR_TO_PC_DATABLOCK, 0, (uint8_t)(g.pipe.last_seq + 1 + i),
+		       0, 10);
+		g.pipe.inj[i][9] = i ? 0x03 : 0x01;
+	}
+	assert_int_equal(vnp_ccid_reader_transmit(g.r, select_mf, sizeof(select_mf), resp, &n),
+			 VNP_E_TRANSPORT);
+	assert_int_equal(g.pipe.inj_pos, VNP_CCID_READER_MAX_EMPTY + 1);
+	rig_down(&g);
+}
+
 /* dwLength beyond the bytes received, beyond dwMaxCCIDMessageLength, and a message longer
  * than the buffer: errors, nothing read past what arrived (ASan watches). */
 static void run_lying(int level)
@@ -929,6 +981,8 @@ int main(void)
 		cmocka_unit_test(test_pull_card),
 		cmocka_unit_test(test_state_file_removed),
 		cmocka_unit_test(test_stale_seq),
+		cmocka_unit_test(test_empty_parts),
+		cmocka_unit_test(test_slot_status_failed_mute),
 		cmocka_unit_test(test_lying_lengths),
 		cmocka_unit_test(test_device_garbage),
 		cmocka_unit_test(test_random),

@@ -10,7 +10,8 @@
  * a new session, logs in and signs ("resigned"). Last, C_Finalize while the waiter is
  * blocked: the waiter must return CKR_CRYPTOKI_NOT_INITIALIZED within 2 s
  * ("finalize-wake ms=N"). Exit 0 when all of this held.
- * hotplug_client MODULE --wait-slots N: see wait_slots(). */
+ * hotplug_client MODULE --wait-slots N: see wait_slots().
+ * hotplug_client MODULE --wait-card: see wait_card(). */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -119,6 +120,41 @@ static int wait_slots(int want)
 	return (int)n >= want && rv == CKR_OK ? 0 : 1;
 }
 
+/* --wait-card: nothing but C_WaitForSlotEvent (no other call that would refresh the slots):
+ * prints "ready" once a token is present, then "removed ms=N" when an event shows a slot
+ * without its token (N: ms since "ready"). */
+static int wait_card(void)
+{
+	CK_SLOT_ID slot = 0;
+	CK_SLOT_INFO si;
+	CK_ULONG n = 0;
+	struct timespec t0, t1;
+	CK_RV rv;
+
+	if (f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0) {
+		fprintf(stderr, "no token present at start\n");
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		rv = f->C_WaitForSlotEvent(0, &slot, NULL);
+		if (rv != CKR_OK)
+			break;
+		memset(&si, 0, sizeof(si));
+		f->C_GetSlotInfo(slot, &si);
+		if (!(si.flags & CKF_TOKEN_PRESENT)) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			printf("removed ms=%ld\n", ms_since(&t0, &t1));
+			fflush(stdout);
+			break;
+		}
+	}
+	f->C_Finalize(NULL);
+	return rv == CKR_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	CK_C_INITIALIZE_ARGS init = { .flags = CKF_OS_LOCKING_OK };
@@ -133,7 +169,8 @@ int main(int argc, char **argv)
 	int i, ok = 1;
 
 	if (argc != 3 && !(argc == 4 && !strcmp(argv[2], "--wait-slots"))) {
-		fprintf(stderr, "usage: %s MODULE PIN | MODULE --wait-slots N\n", argv[0]);
+		fprintf(stderr, "usage: %s MODULE PIN | MODULE --wait-slots N | MODULE --wait-card\n",
+			argv[0]);
 		return 2;
 	}
 	dl = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
@@ -144,6 +181,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4)
 		return wait_slots(atoi(argv[3]));
+	if (!strcmp(argv[2], "--wait-card"))
+		return wait_card();
 	rv = open_signer(argv[2], &hs, &key);
 	if (rv != CKR_OK) {
 		fprintf(stderr, "first session: rv=0x%lx\n", (unsigned long)rv);

@@ -7,6 +7,7 @@
 # VARIANT: plain, vendor (interface class 0xFF, taken thanks to the quirks table),
 # busy (a second token whose interface another program holds: skipped with a log line),
 # nointr (no interrupt endpoint: presence by GetSlotStatus; class descriptor last),
+# nointr-wait (no interrupt endpoint: C_WaitForSlotEvent alone notices a card pulled),
 # hotplug (one application waits in C_WaitForSlotEvent and signs while the card is pulled),
 # unplug (the same while the whole device is unplugged and plugged back),
 # pcsc (`readers = pcsc, usb`: a second token behind our own pcscd + vpcd is listed and signs
@@ -46,6 +47,7 @@ plain) ;;
 vendor) args+=(--vendor-class) ;;
 busy) args+=(--busy-twin) ;;
 nointr) args+=(--no-interrupt --desc-last) ;;
+nointr-wait) args+=(--no-interrupt); inner=umockdev-wait.sh ;;
 hotplug) inner=umockdev-hotplug.sh ;;
 unplug) inner=umockdev-hotplug.sh; export VNP_USB_PULL=device ;;
 pcsc) ;;
