@@ -566,15 +566,16 @@ out:
 	return rv;
 }
 
-/* C_InitPIN in the SO state: RESET RETRY COUNTER with the stored response and the new PIN.
- * The stored response is used once whatever the card answers, except when the new PIN is
- * refused (nothing spent on the card). A wrong code, a terminated token or no pending
- * request also end the SO login. */
+/* What C_Login(CKU_SO) took, for the log. */
 static const char *so_what(const struct vnp_token *tok)
 {
 	return tok->info.so_kind == VNP_SO_PUK ? "PUK" : "response code";
 }
 
+/* C_InitPIN in the SO state: RESET RETRY COUNTER with the stored response and the new PIN.
+ * The stored response is used once whatever the card answers, except when the new PIN is
+ * refused (nothing spent on the card). A wrong code, a terminated token or no pending
+ * request also end the SO login. */
 static CK_RV init_pin_locked(struct vnp_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	struct vnp_secret n = { 0 };
