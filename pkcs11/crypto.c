@@ -228,9 +228,8 @@ static CK_RV sign_entry(const char *fn, CK_SESSION_HANDLE hSession, bool final, 
 				 &req, &card);
 	if (card)
 		rv = sign_card(slot, tok, &req, pulSignatureLen);
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace(fn, rv, "hSession=%lu, ulDataLen=%lu, pSignature=%p, *pulSignatureLen=%lu",
@@ -377,9 +376,8 @@ CK_RV vnp_C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR RandomData,
 		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK && ulRandomLen)
 		rv = random_locked(tok, RandomData, ulRandomLen);
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("C_GenerateRandom", rv, "hSession=%lu, ulRandomLen=%lu", (unsigned long)hSession,

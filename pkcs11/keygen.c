@@ -218,9 +218,8 @@ CK_RV vnp_C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechan
 		rv = keygen_locked(s, tok, pMechanism, pPublicKeyTemplate,
 				   ulPublicKeyAttributeCount, pPrivateKeyTemplate,
 				   ulPrivateKeyAttributeCount, phPublicKey, phPrivateKey);
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("C_GenerateKeyPair", rv, "hSession=%lu, mechanism=0x%lx",

@@ -495,9 +495,8 @@ CK_RV vnp_C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObje
 		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
 		rv = get_attributes_locked(tok, o, pTemplate, ulCount);
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("C_GetAttributeValue", rv, "hSession=%lu, hObject=%lu, ulCount=%lu",
@@ -580,9 +579,8 @@ CK_RV vnp_C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTempla
 		rv = CKR_OPERATION_ACTIVE;
 	if (rv == CKR_OK)
 		rv = find_init_locked(s, tok, pTemplate, ulCount);
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("C_FindObjectsInit", rv, "hSession=%lu, ulCount=%lu", (unsigned long)hSession,

@@ -247,9 +247,8 @@ CK_RV vnp_C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
 		rv = write_ok(s, tok);
 	if (rv == CKR_OK)
 		rv = create_locked(tok, pTemplate, ulCount, phObject);
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("C_CreateObject", rv, "hSession=%lu, ulCount=%lu, *phObject=%lu",
@@ -297,9 +296,8 @@ CK_RV vnp_C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 		rv = write_ok(s, tok);
 	if (rv == CKR_OK)
 		rv = destroy_locked(tok, o);
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("C_DestroyObject", rv, "hSession=%lu, hObject=%lu", (unsigned long)hSession,

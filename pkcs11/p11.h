@@ -196,8 +196,9 @@ struct vnp_slot *vnp_slot_get_locked(CK_SLOT_ID id);
  * present and none is connected yet. CKR_TOKEN_NOT_PRESENT, CKR_TOKEN_NOT_RECOGNIZED,
  * CKR_DEVICE_ERROR, CKR_HOST_MEMORY. refresh: re-list readers first. */
 CK_RV vnp_slot_token_locked(struct vnp_slot *slot, bool refresh, struct vnp_token **ret);
-/* Drop the token of slot when marked removed: close its sessions, free it. */
-void vnp_slot_reap_locked(struct vnp_slot *slot);
+/* Drop the token of slot when marked removed: close its sessions, free it. True when it
+ * did (the caller's operation then reports CKR_DEVICE_REMOVED). */
+bool vnp_slot_reap_locked(struct vnp_slot *slot);
 /* Free a token's memory (no card I/O beyond the driver's release of its own data when
  * disconnect is true; with disconnect false the reader handle is only forgotten). */
 void vnp_token_free(struct vnp_token *tok, const struct vnp_reader_ops *ops, bool disconnect);

@@ -523,9 +523,8 @@ CK_RV vnp_C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR
 		rv = CKR_ARGUMENTS_BAD; /* no protected authentication path */
 	if (rv == CKR_OK)
 		rv = login_locked(s, slot, tok, userType, pPin, ulPinLen);
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("C_Login", rv, "hSession=%lu, userType=%lu, pPin=<redacted %lu bytes>",
@@ -661,9 +660,8 @@ CK_RV vnp_C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG u
 		rv = CKR_SESSION_READ_ONLY;
 	else if (rv == CKR_OK)
 		rv = init_pin_locked(tok, pPin, ulPinLen);
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("C_InitPIN", rv, "hSession=%lu, pPin=<redacted %lu bytes>",
@@ -730,9 +728,8 @@ CK_RV vnp_C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG
 		rv = CKR_PIN_LOCKED;
 	if (rv == CKR_OK)
 		rv = set_pin_locked(tok, pOldPin, ulOldLen, pNewPin, ulNewLen);
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("C_SetPIN", rv,

@@ -121,11 +121,11 @@ static struct vnp_slot *slot_add_locked(unsigned backend, const struct vnp_reade
 	return slot;
 }
 
-/* Drop the token if it is marked removed. */
-void vnp_slot_reap_locked(struct vnp_slot *slot)
+/* Drop the token if it is marked removed; true when it did. */
+bool vnp_slot_reap_locked(struct vnp_slot *slot)
 {
 	if (!slot || !slot->tok || !slot->tok->removed)
-		return;
+		return false;
 	vnp_log(VNP_LOG_P11, "slot %lu: token removed", (unsigned long)slot->id);
 	vnp_sessions_close_slot_locked(slot->id);
 	if (slot->tok->io_refs)
@@ -134,6 +134,7 @@ void vnp_slot_reap_locked(struct vnp_slot *slot)
 		vnp_token_free(slot->tok, vnp_lib.backends[slot->backend].ops, true);
 	slot->tok = NULL;
 	slot->event = true;
+	return true;
 }
 
 static void slot_update_locked(struct vnp_slot *slot, const struct vnp_reader_state *st)

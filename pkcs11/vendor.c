@@ -122,9 +122,8 @@ static CK_RV get_pin_counters(CK_SLOT_ID slot_id, struct vnp_ext_pin_counters *r
 			vnp_token_so_update(tok, so.tries_left);
 		}
 	}
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("vnp_ext.get_pin_counters", rv, "slot=%lu", (unsigned long)slot_id);
@@ -213,9 +212,8 @@ static CK_RV create_unblock_request(CK_SLOT_ID slot_id, struct vnp_ext_unblock_r
 	rv = ret ? slot_token_locked(slot_id, &slot, &tok) : CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
 		rv = unblock_request_locked(tok, ret);
-	if (slot && slot->tok && slot->tok->removed)
+	if (vnp_slot_reap_locked(slot))
 		rv = CKR_DEVICE_REMOVED;
-	vnp_slot_reap_locked(slot);
 	vnp_leave(rv);
 out:
 	vnp_trace("vnp_ext.create_unblock_request", rv, "slot=%lu", (unsigned long)slot_id);

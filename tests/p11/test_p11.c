@@ -89,6 +89,15 @@ static void test_interfaces(CK_C_GetInterface get_if, CK_C_GetInterfaceList get_
 	RV(get_list(list, &n), CKR_OK);
 	RV(get_list(list, NULL), CKR_ARGUMENTS_BAD);
 	ok(f3->C_GetInterface == get_if, "3.0 list carries C_GetInterface");
+	/* entry.c writes the two lists out in full: they must agree on every 2.40 function but
+	 * C_GetInfo (each gives its own version) */
+	ok(!memcmp((char *)f2 + offsetof(CK_FUNCTION_LIST, C_Initialize),
+		   (char *)f3 + offsetof(CK_FUNCTION_LIST, C_Initialize),
+		   offsetof(CK_FUNCTION_LIST, C_GetInfo) - offsetof(CK_FUNCTION_LIST, C_Initialize)) &&
+		   !memcmp((char *)f2 + offsetof(CK_FUNCTION_LIST, C_GetFunctionList),
+			   (char *)f3 + offsetof(CK_FUNCTION_LIST, C_GetFunctionList),
+			   sizeof(*f2) - offsetof(CK_FUNCTION_LIST, C_GetFunctionList)),
+	   "2.40 and 3.0 lists: the same 2.40 functions");
 }
 
 static void test_init(void)
