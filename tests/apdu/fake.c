@@ -60,6 +60,19 @@ uint8_t *th_hex_alloc(const char *s, size_t *ret_len)
 	return b;
 }
 
+char *th_hexstr(const uint8_t *p, size_t n, const char *head, const char *tail)
+{
+	char *s = malloc(strlen(head) + 3 * n + strlen(tail) + 2);
+	size_t o;
+
+	assert_non_null(s);
+	o = (size_t)sprintf(s, "%s ", head);
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)sprintf(s + o, "%02X ", p[i]);
+	strcpy(s + o, tail);
+	return s;
+}
+
 static void to_hex(const uint8_t *b, size_t n, char *out, size_t cap)
 {
 	size_t i, o = 0;
