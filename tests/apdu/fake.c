@@ -5,17 +5,8 @@
 #include <string.h>
 
 #include "fake.h"
+#include "hexcodec.h"
 #include "rv.h"
-
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 size_t th_hex(const char *s, uint8_t *out, size_t cap)
 {
@@ -32,8 +23,8 @@ size_t th_hex(const char *s, uint8_t *out, size_t cap)
 			int hi = -1, lo = -1;
 
 			if (*e == ':') {
-				hi = nibble(e[1]);
-				lo = hi >= 0 ? nibble(e[2]) : -1;
+				hi = vnp_hex_nibble(e[1]);
+				lo = hi >= 0 ? vnp_hex_nibble(e[2]) : -1;
 			}
 			if (hi < 0 || lo < 0)
 				fail_msg("bad repeat in hex: %s", s);
@@ -49,7 +40,7 @@ size_t th_hex(const char *s, uint8_t *out, size_t cap)
 			s = e + 1;
 			continue;
 		}
-		int hi = nibble(s[0]), lo = s[1] ? nibble(s[1]) : -1;
+		int hi = vnp_hex_nibble(s[0]), lo = s[1] ? vnp_hex_nibble(s[1]) : -1;
 		if (hi < 0 || lo < 0)
 			fail_msg("bad hex at: %s", s);
 		if (n >= cap)
@@ -67,6 +58,19 @@ uint8_t *th_hex_alloc(const char *s, size_t *ret_len)
 	assert_non_null(b);
 	*ret_len = th_hex(s, b, VNP_APDU_BUF_MAX);
 	return b;
+}
+
+char *th_hexstr(const uint8_t *p, size_t n, const char *head, const char *tail)
+{
+	char *s = malloc(strlen(head) + 3 * n + strlen(tail) + 2);
+	size_t o;
+
+	assert_non_null(s);
+	o = (size_t)sprintf(s, "%s ", head);
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)sprintf(s + o, "%02X ", p[i]);
+	strcpy(s + o, tail);
+	return s;
 }
 
 static void to_hex(const uint8_t *b, size_t n, char *out, size_t cap)

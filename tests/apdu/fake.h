@@ -18,6 +18,9 @@
 size_t th_hex(const char *s, uint8_t *out, size_t cap);
 /* th_hex into a malloc'd buffer (caller frees). */
 uint8_t *th_hex_alloc(const char *s, size_t *ret_len);
+/* The hex text "head p[0] .. p[n-1] tail" (malloc'd, caller frees): a transcript line built
+ * from bytes the test computed. */
+char *th_hexstr(const uint8_t *p, size_t n, const char *head, const char *tail);
 
 /* Fail unless the first bytes at p (avail bytes readable) equal hex. */
 void th_assert_hex(const uint8_t *p, size_t avail, const char *hex);

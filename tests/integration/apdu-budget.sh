@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The signing path's APDU budget on the vntoken applet: in steady state (session open,
-# logged in, key known) one C_Sign is one APDU (PSO: COMPUTE DIGITAL SIGNATURE), for
+# logged in, key known) one C_Sign is one APDU (SIGN, naming key and scheme), for
 # RSA-2048 and P-256; and C_Initialize..C_FindObjects costs two. Prints the figures of
 # vnpki-bench. MODE: inprocess or pcsc.
 . "$(dirname "$0")/lib.sh"

@@ -11,7 +11,7 @@
 #      p11-kit-client.so, verified by openssl.
 # MODE: inprocess or pcsc. A part whose programs are missing is skipped with a note.
 . "$(dirname "$0")/lib.sh"
-need p11-kit pkcs11-tool openssl
+need p11-kit pkcs11-tool openssl p11tool
 mode=${1:-inprocess}
 port=${VNP_TEST_PORT:-35963}
 libdir=$(dirname "$(readlink -f /usr/lib/x86_64-linux-gnu/libp11-kit.so.0 2>/dev/null ||
@@ -45,12 +45,10 @@ step "EC P-256 key pair generated on the token" \
 	p11 --login --pin "$PIN" --keypairgen --key-type EC:prime256v1 --id 02 --label "ec"
 step "read the RSA public key" p11 --read-object --type pubkey --id 01 -o "$W/rsa.der"
 openssl pkey -pubin -inform DER -in "$W/rsa.der" -out "$W/rsa.pem" || fail "RSA public key is not DER SPKI"
-if command -v p11tool >/dev/null 2>&1; then
-	# pkcs11-tool 0.23 mishandles EC public keys of its own (see pkcs11-tool.sh): p11tool exports it.
-	step "read the EC public key (p11tool)" env GNUTLS_PIN="$PIN" ${san_preload:+LD_PRELOAD="$san_preload"} \
-		p11tool --provider "$MODULE" --login --export-pubkey "pkcs11:id=%02;type=public" --outfile "$W/ec.pem"
-	openssl pkey -pubin -in "$W/ec.pem" -noout || fail "EC public key does not parse"
-fi
+# pkcs11-tool 0.23 mishandles EC public keys of its own (see pkcs11-tool.sh): p11tool exports it.
+step "read the EC public key (p11tool)" env GNUTLS_PIN="$PIN" ${san_preload:+LD_PRELOAD="$san_preload"} \
+	p11tool --provider "$MODULE" --login --export-pubkey "pkcs11:id=%02;type=public" --outfile "$W/ec.pem"
+openssl pkey -pubin -in "$W/ec.pem" -noout || fail "EC public key does not parse"
 head -c 2000 /dev/urandom >"$W/data"
 
 # ---- (a) meson install --destdir
@@ -105,19 +103,15 @@ if [ "$nobody_ok" = 1 ]; then
 	grep -q "serial-number: $serial" "$W/step.out" || fail "token serial not listed"
 	grep -q "user-pin-initialized" "$W/step.out" || fail "token flags not listed"
 	[ "$(grep -c '^[^ ].*: ' "$W/step.out")" -eq 1 ] || fail "other modules loaded: $(cat "$W/step.out")"
-	if command -v p11tool >/dev/null 2>&1; then
-		step "p11tool --list-tokens (p11-kit-proxy, as nobody) shows the token" as_nobody p11tool --list-tokens
-		grep -q "Label: $label" "$W/step.out" || fail "token not listed: $(cat "$W/step.out")"
-		grep -q "Module: $MODULE" "$W/step.out" || fail "token not from the module: $(cat "$W/step.out")"
-		url=$(grep -m1 "URL: pkcs11:.*serial=$serial" "$W/step.out" | sed 's/.*URL: //')
-		[ -n "$url" ] || fail "no token URL"
-		step "p11tool --test-sign RSA through p11-kit-proxy" as_nobody p11tool --login --test-sign "$url;object=rsa;type=private"
-		grep -q "Verifying against public key in the token... ok" "$W/step.out" || fail "RSA: $(cat "$W/step.out")"
-		step "p11tool --test-sign ECDSA through p11-kit-proxy" as_nobody p11tool --login --test-sign "$url;object=ec;type=private"
-		grep -q "Verifying against public key in the token... ok" "$W/step.out" || fail "ECDSA: $(cat "$W/step.out")"
-	else
-		say "SKIP (b) p11tool: not installed"
-	fi
+	step "p11tool --list-tokens (p11-kit-proxy, as nobody) shows the token" as_nobody p11tool --list-tokens
+	grep -q "Label: $label" "$W/step.out" || fail "token not listed: $(cat "$W/step.out")"
+	grep -q "Module: $MODULE" "$W/step.out" || fail "token not from the module: $(cat "$W/step.out")"
+	url=$(grep -m1 "URL: pkcs11:.*serial=$serial" "$W/step.out" | sed 's/.*URL: //')
+	[ -n "$url" ] || fail "no token URL"
+	step "p11tool --test-sign RSA through p11-kit-proxy" as_nobody p11tool --login --test-sign "$url;object=rsa;type=private"
+	grep -q "Verifying against public key in the token... ok" "$W/step.out" || fail "RSA: $(cat "$W/step.out")"
+	step "p11tool --test-sign ECDSA through p11-kit-proxy" as_nobody p11tool --login --test-sign "$url;object=ec;type=private"
+	grep -q "Verifying against public key in the token... ok" "$W/step.out" || fail "ECDSA: $(cat "$W/step.out")"
 	if [ -f "$PROXY" ]; then
 		step "pkcs11-tool -L through p11-kit-proxy.so (as nobody)" as_nobody pkcs11-tool --module "$PROXY" -L
 		grep -q "token label *: $label" "$W/step.out" || fail "token not listed: $(cat "$W/step.out")"
@@ -178,12 +172,10 @@ if [ -f "$CLIENT" ]; then
 	openssl pkeyutl -verify -pubin -inkey "$W/rsa.pem" -in "$W/hash" -sigfile "$W/remote-pss.sig" \
 		-pkeyopt digest:sha256 -pkeyopt rsa_padding_mode:pss -pkeyopt rsa_pss_saltlen:digest >/dev/null ||
 		fail "openssl does not verify the PSS signature made through p11-kit server"
-	if [ -f "$W/ec.pem" ]; then
-		step "sign ECDSA (raw hash) through p11-kit-client.so" remote --login --pin "$PIN" --sign -m ECDSA \
-			--id 02 -i "$W/hash" -o "$W/remote-ec.sig" --signature-format openssl
-		openssl pkeyutl -verify -pubin -inkey "$W/ec.pem" -in "$W/hash" -sigfile "$W/remote-ec.sig" >/dev/null ||
-			fail "openssl does not verify the ECDSA signature made through p11-kit server"
-	fi
+	step "sign ECDSA (raw hash) through p11-kit-client.so" remote --login --pin "$PIN" --sign -m ECDSA \
+		--id 02 -i "$W/hash" -o "$W/remote-ec.sig" --signature-format openssl
+	openssl pkeyutl -verify -pubin -inkey "$W/ec.pem" -in "$W/hash" -sigfile "$W/remote-ec.sig" >/dev/null ||
+		fail "openssl does not verify the ECDSA signature made through p11-kit server"
 	step_fails "a wrong PIN through p11-kit-client.so is refused" remote --login --pin 999999 -O
 	grep -q CKR_PIN_INCORRECT "$W/step.out" || fail "expected CKR_PIN_INCORRECT: $(cat "$W/step.out")"
 	stop_pid "$server_pid"

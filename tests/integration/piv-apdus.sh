@@ -31,8 +31,6 @@ for kind in extended short; do
 		LD_PRELOAD="$san_preload" /usr/bin/python3 "$here/piv_apdus.py" "$MODULE" "$PIN" "$W/$kind.trace"
 	cp "$W/step.out" "$W/$kind.out"
 	sed "s/^/# $kind: /" "$W/$kind.out"
-	# SELECT + CHUID + 4 certificates + VERIFY without data (the PIN counter for the
-	# token flags), + 1 for the vntoken SELECT that detection tries first
 	# SELECT (PIV first on a PIV ATR), CHUID, 4 certificates, the PIN counter (VERIFY
 	# without data, for C_GetTokenInfo's flags); short: + 6 GET RESPONSE
 	[ $kind = extended ] && budget "$W/$kind.out" "enumeration (cold)" 7

@@ -232,19 +232,6 @@ static void test_read_dir(void **state)
 	finish();
 }
 
-/* Hex text of bytes followed by tail (malloc'd). */
-static char *hexstr(const uint8_t *p, size_t n, const char *tail)
-{
-	char *s = malloc(3 * n + strlen(tail) + 1);
-	size_t o = 0;
-
-	assert_non_null(s);
-	for (size_t i = 0; i < n; i++)
-		o += (size_t)sprintf(s + o, "%02X ", p[i]);
-	strcpy(s + o, tail);
-	return s;
-}
-
 /* Short Le: the card gives 256 bytes and 61xx; the driver collects the rest. */
 static void test_read_object_chained(void **state)
 {
@@ -260,8 +247,8 @@ static void test_read_object_chained(void **state)
 	assert_true(n > 256 && n < 512);
 	snprintf(tail, sizeof(tail), "61 %02X", (unsigned)(n - 256));
 	snprintf(get_resp, sizeof(get_resp), "00 C0 00 00 %02X", (unsigned)(n - 256));
-	part1 = hexstr(cont, 256, tail);
-	part2 = hexstr(cont + 256, n - 256, "90 00");
+	part1 = th_hexstr(cont, 256, "", tail);
+	part2 = th_hexstr(cont + 256, n - 256, "", "90 00");
 	{
 		const struct th_step steps[] = {
 			{ "00 CB 3F FF 05 5C 03 5F C1 0A 00", part1 },

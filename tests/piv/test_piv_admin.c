@@ -29,20 +29,6 @@ static void finish(void)
 	assert_false(card.in_transaction);
 }
 
-/* Hex text of bytes, then tail (malloc'd). */
-static char *hexstr(const uint8_t *p, size_t n, const char *head, const char *tail)
-{
-	char *s = malloc(strlen(head) + 3 * n + strlen(tail) + 2);
-	size_t o;
-
-	assert_non_null(s);
-	o = (size_t)sprintf(s, "%s ", head);
-	for (size_t i = 0; i < n; i++)
-		o += (size_t)sprintf(s + o, "%02X ", p[i]);
-	strcpy(s + o, tail);
-	return s;
-}
-
 static void test_atr(void **state)
 {
 	static const struct {
@@ -120,7 +106,7 @@ static char *gz_container(const uint8_t *gz, size_t n)
 	buf[o++] = 0x01;
 	buf[o++] = 0xFE;
 	buf[o++] = 0x00;
-	s = hexstr(buf, o, "", "90 00");
+	s = th_hexstr(buf, o, "", "90 00");
 	free(buf);
 	return s;
 }
@@ -306,7 +292,7 @@ static void test_keygen_and_cert(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	cfg = cfg_with_key(dir);
-	put = hexstr(certv, cn, "00 DB 3F FF 00 01 92 5C 03 5F C1 01 53 82 01 89 70 82 01 80",
+	put = th_hexstr(certv, cn, "00 DB 3F FF 00 01 92 5C 03 5F C1 01 53 82 01 89 70 82 01 80",
 		     "71 01 00 FE 00");
 	{
 		const struct th_step steps[] = {

@@ -87,6 +87,17 @@ token_with_cert() {
 		--label "Chữ ký số" >"$W/wcert-$name.log" 2>&1 || fail "write cert: $(cat "$W/wcert-$name.log")"
 }
 
+# lock_pin SUBCOMMAND: spend the 3 PIN tries of the configured token with a wrong PIN, then
+# `vnpki-tool SUBCOMMAND` must show it locked.
+lock_pin() {
+	local i
+	for i in 1 2 3; do
+		step_fails "wrong PIN $i" p11 --login --pin 000000 --list-objects
+	done
+	step "the PIN is locked" tool "$1"
+	grep -q "PIN: *LOCKED" "$W/step.out" || fail "$(cat "$W/step.out")"
+}
+
 # token_state NAME: the virtual token's content without its write generation and counter.
 token_state() {
 	"$VTOKEN" show --state "$W/$1.state" --json | sed -E 's/"generation": [0-9]+, "counter": [0-9]+,//'

@@ -33,7 +33,7 @@ if have_python; then
 fi
 
 # A wrong PIN shows in the counts (and spends exactly one try).
-p11 --login --pin 999999 --list-objects >/dev/null 2>&1 || true
+step_fails "a wrong PIN is refused" p11 --login --pin 999999 --list-objects
 step "status after a wrong PIN" tool status
 grep -q "PIN: *2 of 3 tries left" "$W/step.out" || fail "status: $(cat "$W/step.out")"
 grep -q "PIN length: *6 to 16" "$W/step.out" || fail "status: no PIN policy"

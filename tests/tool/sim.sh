@@ -18,9 +18,7 @@ grep -q "Unblock: *10 of 10 tries left" "$W/step.out" || fail "$(cat "$W/step.ou
 step "list --json" tool list --json
 grep -q '"device_type": *"sim-pki"' "$W/step.out" || fail "$(cat "$W/step.out")"
 
-for i in 1 2 3; do p11 --login --pin 000000 --list-objects >/dev/null 2>&1 || true; done
-step "the PIN is locked" tool status
-grep -q "PIN: *LOCKED" "$W/step.out" || fail "$(cat "$W/step.out")"
+lock_pin status
 
 cd "$W"
 expect_rc 6 "unblock-request on SIM PKI is refused" tool unblock-request

@@ -13,7 +13,7 @@
 # pcsc (`readers = pcsc, usb`: a second token behind our own pcscd + vpcd is listed and signs
 # too; needs root for pcscd, like the integration pcsc tests).
 . "$(dirname "$0")/../integration/lib.sh"
-need pkcs11-tool openssl
+need pkcs11-tool openssl p11tool
 level=${1:-ext}
 variant=${2:-plain}
 HARNESS="$VNP_BUILD_DIR/tests/usb/usb-umockdev-run"

@@ -10,15 +10,12 @@
 #include "tool.h"
 #include "messages.h"
 #include "rv.h"
-#if VNP_TOOL_HAVE_RECOVERY
 #include "recovery.h"
-#endif
 
 /* Check a response code's form and check character; on success *canon holds the code as
  * the module reads it best (upper case, dashes). Exit code. */
 static int check_code(const struct vnp_secret *code, struct vnp_secret *canon)
 {
-#if VNP_TOOL_HAVE_RECOVERY
 	uint8_t bytes[VNP_RECOVERY_RESPONSE_LEN];
 	int rc = EXIT_USAGE, r;
 
@@ -44,13 +41,6 @@ out:
 	if (rc != EXIT_OK)
 		vnp_secret_free(canon);
 	return rc;
-#else
-	/* Built without ccid/recovery.c: the module checks the code. */
-	if (vnp_secret_dup(code->p, code->len + 1, canon) != VNP_OK)
-		return EXIT_FAILED;
-	canon->len = code->len;
-	return EXIT_OK;
-#endif
 }
 
 static int explain_so_login(struct tool *t, CK_SLOT_ID slot, CK_RV rv, bool puk)
