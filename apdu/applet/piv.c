@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include "card.h"
+#include "iso_cmd.h"
 #include "log.h"
 #include "piv_int.h"
 #include "rv.h"
@@ -37,7 +38,6 @@ static const uint8_t piv_aid[] = { 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00,
  * (CKF_USER_PIN_COUNT_LOW below it), or more when the card shows more tries left. */
 #define PIV_PIN_TRIES 3
 
-#define SW_PIN_BLOCKED 0x6983
 #define SMALL_RESP 1024
 
 static const struct vnp_sw_entry piv_sw[] = {
@@ -115,10 +115,7 @@ int vnp_piv_cache_cert(struct piv_state *st, int idx, const uint8_t *cert, size_
 
 static void apdu_init(struct vnp_apdu *a, uint8_t ins, uint8_t p1, uint8_t p2)
 {
-	memset(a, 0, sizeof(*a));
-	a->ins = ins;
-	a->p1 = p1;
-	a->p2 = p2;
+	vnp_iso_apdu_init(a, ISO_CLA, ins, p1, p2);
 }
 
 static int run(struct vnp_card *card, struct vnp_apdu *a)
@@ -134,13 +131,7 @@ int vnp_piv_run(struct vnp_card *card, struct vnp_apdu *a)
 /* One command in its own transaction. */
 static int simple(struct vnp_card *card, struct vnp_apdu *a)
 {
-	int rv = vnp_card_begin(card);
-
-	if (rv)
-		return rv;
-	rv = run(card, a);
-	vnp_card_end(card);
-	return rv;
+	return vnp_iso_run_tx(card, a, piv_sw);
 }
 
 /* GET DATA 00 CB 3F FF { 5C tag }; the answer goes to buf (transaction held by caller). */
@@ -168,13 +159,6 @@ static int get_data(struct vnp_card *card, uint32_t tag, uint8_t *buf, size_t ca
 	return rv;
 }
 
-static int tries_from_sw(uint16_t sw)
-{
-	if (sw == SW_PIN_BLOCKED)
-		return 0;
-	return vnp_sw_tries_left(sw);
-}
-
 /* VERIFY with no data: 9000 verified, 63Cx tries left, 6983 blocked. */
 static int pin_status_locked(struct vnp_card *card, struct vnp_pin_info *ret)
 {
@@ -189,8 +173,8 @@ static int pin_status_locked(struct vnp_card *card, struct vnp_pin_info *ret)
 	rv = run(card, &a);
 	if (rv == VNP_OK)
 		info.verified = true;
-	else if (tries_from_sw(a.sw) >= 0)
-		info.tries_left = tries_from_sw(a.sw);
+	else if (vnp_iso_tries_from_sw(a.sw) >= 0)
+		info.tries_left = vnp_iso_tries_from_sw(a.sw);
 	else if (rv != VNP_E_NOT_SUPPORTED && rv != VNP_E_INVALID_DATA && rv != VNP_E_CARD)
 		return rv;
 	if (info.tries_left > PIV_PIN_TRIES)
@@ -563,7 +547,7 @@ static int piv_verify(struct vnp_card *card, unsigned pin_ref, const uint8_t *pi
 	a.flags = VNP_APDU_SENSITIVE;
 	rv = simple(card, &a);
 	if (ret_tries_left)
-		*ret_tries_left = rv == VNP_OK ? -1 : tries_from_sw(a.sw);
+		*ret_tries_left = rv == VNP_OK ? -1 : vnp_iso_tries_from_sw(a.sw);
 	vnp_wipe(data, sizeof(data));
 	return rv;
 }
@@ -598,7 +582,7 @@ static int two_pins(struct vnp_card *card, uint8_t ins, const uint8_t *old_pin, 
 	a.flags = VNP_APDU_SENSITIVE;
 	rv = simple(card, &a);
 	if (ret_tries_left)
-		*ret_tries_left = rv == VNP_OK ? -1 : tries_from_sw(a.sw);
+		*ret_tries_left = rv == VNP_OK ? -1 : vnp_iso_tries_from_sw(a.sw);
 out:
 	vnp_wipe(data, sizeof(data));
 	return rv;
