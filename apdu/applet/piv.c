@@ -650,7 +650,7 @@ static int piv_sign(struct vnp_card *card, const struct vnp_obj *key,
 		    uint8_t *out, size_t *out_len)
 {
 	uint8_t block[VNP_RSA_MAX_BYTES];
-	uint8_t *resp = NULL;
+	uint8_t resp[SMALL_RESP];
 	struct vnp_buf b;
 	struct vnp_apdu a;
 	const uint8_t *sig;
@@ -681,11 +681,6 @@ static int piv_sign(struct vnp_card *card, const struct vnp_obj *key,
 		rv = VNP_E_NOMEM;
 		goto out;
 	}
-	resp = malloc(SMALL_RESP);
-	if (!resp) {
-		rv = VNP_E_NOMEM;
-		goto out;
-	}
 	apdu_init(&a, INS_GENERAL_AUTH, alg_id, key->ref);
 	a.data = b.p;
 	a.lc = b.len;
@@ -711,7 +706,6 @@ static int piv_sign(struct vnp_card *card, const struct vnp_obj *key,
 		*out_len = want;
 out:
 	vnp_wipe(block, sizeof(block));
-	free(resp);
 	vnp_buf_free(&b);
 	return rv;
 }
