@@ -128,12 +128,6 @@ int vnp_piv_run(struct vnp_card *card, struct vnp_apdu *a)
 	return run(card, a);
 }
 
-/* One command in its own transaction. */
-static int simple(struct vnp_card *card, struct vnp_apdu *a)
-{
-	return vnp_iso_run_tx(card, a, piv_sw);
-}
-
 /* GET DATA 00 CB 3F FF { 5C tag }; the answer goes to buf (transaction held by caller). */
 static int get_data(struct vnp_card *card, uint32_t tag, uint8_t *buf, size_t cap,
 		    size_t *ret_len)
@@ -533,7 +527,7 @@ static int piv_verify(struct vnp_card *card, unsigned pin_ref, const uint8_t *pi
 		      int *ret_tries_left)
 {
 	uint8_t data[PIV_PIN_LEN];
-	struct vnp_apdu a;
+	uint16_t sw = 0;
 	int rv;
 
 	if (pin_ref != VNP_PIN_USER)
@@ -541,26 +535,19 @@ static int piv_verify(struct vnp_card *card, unsigned pin_ref, const uint8_t *pi
 	rv = pad_pin(pin, len, data);
 	if (rv)
 		return rv;
-	apdu_init(&a, INS_VERIFY, 0x00, PIV_PIN_REF);
-	a.data = data;
-	a.lc = PIV_PIN_LEN;
-	a.flags = VNP_APDU_SENSITIVE;
-	rv = simple(card, &a);
+	rv = vnp_iso_pin_cmd(card, piv_sw, INS_VERIFY, PIV_PIN_REF, data, sizeof(data), &sw);
 	if (ret_tries_left)
-		*ret_tries_left = rv == VNP_OK ? -1 : vnp_iso_tries_from_sw(a.sw);
+		*ret_tries_left = rv == VNP_OK ? -1 : vnp_iso_tries_from_sw(sw);
 	vnp_wipe(data, sizeof(data));
 	return rv;
 }
 
 static int piv_logout(struct vnp_card *card, unsigned pin_ref)
 {
-	struct vnp_apdu a;
-
 	if (pin_ref != VNP_PIN_USER)
 		return VNP_E_ARGS;
 	/* SP 800-73-4 Part 2 §3.2.1: P1 = FF resets the security status */
-	apdu_init(&a, INS_VERIFY, 0xFF, PIV_PIN_REF);
-	return simple(card, &a);
+	return vnp_iso_logout(card, piv_sw, PIV_PIN_REF);
 }
 
 /* CHANGE REFERENCE DATA / RESET RETRY COUNTER: 00 ins 00 80 { old(8) || new(8) }. */
@@ -568,7 +555,7 @@ static int two_pins(struct vnp_card *card, uint8_t ins, const uint8_t *old_pin, 
 		    const uint8_t *new_pin, size_t new_len, int *ret_tries_left)
 {
 	uint8_t data[2 * PIV_PIN_LEN];
-	struct vnp_apdu a;
+	uint16_t sw = 0;
 	int rv;
 
 	rv = pad_pin(new_pin, new_len, data + PIV_PIN_LEN);
@@ -576,13 +563,9 @@ static int two_pins(struct vnp_card *card, uint8_t ins, const uint8_t *old_pin, 
 		rv = pad_pin(old_pin, old_len, data);
 	if (rv)
 		goto out;
-	apdu_init(&a, ins, 0x00, PIV_PIN_REF);
-	a.data = data;
-	a.lc = sizeof(data);
-	a.flags = VNP_APDU_SENSITIVE;
-	rv = simple(card, &a);
+	rv = vnp_iso_pin_cmd(card, piv_sw, ins, PIV_PIN_REF, data, sizeof(data), &sw);
 	if (ret_tries_left)
-		*ret_tries_left = rv == VNP_OK ? -1 : vnp_iso_tries_from_sw(a.sw);
+		*ret_tries_left = rv == VNP_OK ? -1 : vnp_iso_tries_from_sw(sw);
 out:
 	vnp_wipe(data, sizeof(data));
 	return rv;
