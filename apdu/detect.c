@@ -11,10 +11,8 @@
 /* Historical bytes of the virtual vntoken (tools/vtoken/APPLET.md). */
 static const uint8_t vntoken_hist[] = { 'V', 'N', 'P', 'K', 'I', '-', 'V', 'T' };
 
+/* The default order; a vntoken ATR keeps it (vntoken first). */
 static const struct vnp_card_driver *const order_other[] = {
-	&vnp_driver_vntoken, &vnp_driver_piv, &vnp_driver_simpki,
-};
-static const struct vnp_card_driver *const order_vntoken[] = {
 	&vnp_driver_vntoken, &vnp_driver_piv, &vnp_driver_simpki,
 };
 static const struct vnp_card_driver *const order_piv[] = {
@@ -78,10 +76,6 @@ size_t vnp_card_detect_order(const uint8_t *atr, size_t len,
 	size_t n, i;
 
 	switch (vnp_atr_classify(atr, len)) {
-	case VNP_ATR_VNTOKEN:
-		list = order_vntoken;
-		n = VNP_ARRAY_SIZE(order_vntoken);
-		break;
 	case VNP_ATR_PIV:
 		list = order_piv;
 		n = VNP_ARRAY_SIZE(order_piv);
@@ -90,6 +84,7 @@ size_t vnp_card_detect_order(const uint8_t *atr, size_t len,
 		list = order_t0;
 		n = VNP_ARRAY_SIZE(order_t0);
 		break;
+	case VNP_ATR_VNTOKEN:
 	case VNP_ATR_OTHER:
 	default:
 		list = order_other;

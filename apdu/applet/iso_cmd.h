@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Interindustry commands (ISO 7816-4 / 7816-8) the vntoken and SIM PKI drivers send the same
- * way: SELECT, whole-object reads, PIN commands, MSE SET + PSO signing, GET CHALLENGE.
+/* Interindustry commands (ISO 7816-4 / 7816-8) the vntoken and SIM PKI drivers (and PIV, for
+ * the basics) send the same way: SELECT, whole-object reads, PIN commands, MSE SET + PSO
+ * signing, GET CHALLENGE.
  * Each helper sends with the driver's SW table. Private to apdu/. */
 #ifndef VNP_ISO_CMD_H
 #define VNP_ISO_CMD_H

@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include "card.h"
+#include "iso_cmd.h"
 #include "log.h"
 #include "piv_int.h"
 #include "rv.h"
@@ -37,7 +38,6 @@ static const uint8_t piv_aid[] = { 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00,
  * (CKF_USER_PIN_COUNT_LOW below it), or more when the card shows more tries left. */
 #define PIV_PIN_TRIES 3
 
-#define SW_PIN_BLOCKED 0x6983
 #define SMALL_RESP 1024
 
 static const struct vnp_sw_entry piv_sw[] = {
@@ -115,10 +115,7 @@ int vnp_piv_cache_cert(struct piv_state *st, int idx, const uint8_t *cert, size_
 
 static void apdu_init(struct vnp_apdu *a, uint8_t ins, uint8_t p1, uint8_t p2)
 {
-	memset(a, 0, sizeof(*a));
-	a->ins = ins;
-	a->p1 = p1;
-	a->p2 = p2;
+	vnp_iso_apdu_init(a, ISO_CLA, ins, p1, p2);
 }
 
 static int run(struct vnp_card *card, struct vnp_apdu *a)
@@ -129,18 +126,6 @@ static int run(struct vnp_card *card, struct vnp_apdu *a)
 int vnp_piv_run(struct vnp_card *card, struct vnp_apdu *a)
 {
 	return run(card, a);
-}
-
-/* One command in its own transaction. */
-static int simple(struct vnp_card *card, struct vnp_apdu *a)
-{
-	int rv = vnp_card_begin(card);
-
-	if (rv)
-		return rv;
-	rv = run(card, a);
-	vnp_card_end(card);
-	return rv;
 }
 
 /* GET DATA 00 CB 3F FF { 5C tag }; the answer goes to buf (transaction held by caller). */
@@ -168,13 +153,6 @@ static int get_data(struct vnp_card *card, uint32_t tag, uint8_t *buf, size_t ca
 	return rv;
 }
 
-static int tries_from_sw(uint16_t sw)
-{
-	if (sw == SW_PIN_BLOCKED)
-		return 0;
-	return vnp_sw_tries_left(sw);
-}
-
 /* VERIFY with no data: 9000 verified, 63Cx tries left, 6983 blocked. */
 static int pin_status_locked(struct vnp_card *card, struct vnp_pin_info *ret)
 {
@@ -189,8 +167,8 @@ static int pin_status_locked(struct vnp_card *card, struct vnp_pin_info *ret)
 	rv = run(card, &a);
 	if (rv == VNP_OK)
 		info.verified = true;
-	else if (tries_from_sw(a.sw) >= 0)
-		info.tries_left = tries_from_sw(a.sw);
+	else if (vnp_iso_tries_from_sw(a.sw) >= 0)
+		info.tries_left = vnp_iso_tries_from_sw(a.sw);
 	else if (rv != VNP_E_NOT_SUPPORTED && rv != VNP_E_INVALID_DATA && rv != VNP_E_CARD)
 		return rv;
 	if (info.tries_left > PIV_PIN_TRIES)
@@ -549,7 +527,7 @@ static int piv_verify(struct vnp_card *card, unsigned pin_ref, const uint8_t *pi
 		      int *ret_tries_left)
 {
 	uint8_t data[PIV_PIN_LEN];
-	struct vnp_apdu a;
+	uint16_t sw = 0;
 	int rv;
 
 	if (pin_ref != VNP_PIN_USER)
@@ -557,26 +535,19 @@ static int piv_verify(struct vnp_card *card, unsigned pin_ref, const uint8_t *pi
 	rv = pad_pin(pin, len, data);
 	if (rv)
 		return rv;
-	apdu_init(&a, INS_VERIFY, 0x00, PIV_PIN_REF);
-	a.data = data;
-	a.lc = PIV_PIN_LEN;
-	a.flags = VNP_APDU_SENSITIVE;
-	rv = simple(card, &a);
+	rv = vnp_iso_pin_cmd(card, piv_sw, INS_VERIFY, PIV_PIN_REF, data, sizeof(data), &sw);
 	if (ret_tries_left)
-		*ret_tries_left = rv == VNP_OK ? -1 : tries_from_sw(a.sw);
+		*ret_tries_left = rv == VNP_OK ? -1 : vnp_iso_tries_from_sw(sw);
 	vnp_wipe(data, sizeof(data));
 	return rv;
 }
 
 static int piv_logout(struct vnp_card *card, unsigned pin_ref)
 {
-	struct vnp_apdu a;
-
 	if (pin_ref != VNP_PIN_USER)
 		return VNP_E_ARGS;
 	/* SP 800-73-4 Part 2 §3.2.1: P1 = FF resets the security status */
-	apdu_init(&a, INS_VERIFY, 0xFF, PIV_PIN_REF);
-	return simple(card, &a);
+	return vnp_iso_logout(card, piv_sw, PIV_PIN_REF);
 }
 
 /* CHANGE REFERENCE DATA / RESET RETRY COUNTER: 00 ins 00 80 { old(8) || new(8) }. */
@@ -584,7 +555,7 @@ static int two_pins(struct vnp_card *card, uint8_t ins, const uint8_t *old_pin, 
 		    const uint8_t *new_pin, size_t new_len, int *ret_tries_left)
 {
 	uint8_t data[2 * PIV_PIN_LEN];
-	struct vnp_apdu a;
+	uint16_t sw = 0;
 	int rv;
 
 	rv = pad_pin(new_pin, new_len, data + PIV_PIN_LEN);
@@ -592,13 +563,9 @@ static int two_pins(struct vnp_card *card, uint8_t ins, const uint8_t *old_pin, 
 		rv = pad_pin(old_pin, old_len, data);
 	if (rv)
 		goto out;
-	apdu_init(&a, ins, 0x00, PIV_PIN_REF);
-	a.data = data;
-	a.lc = sizeof(data);
-	a.flags = VNP_APDU_SENSITIVE;
-	rv = simple(card, &a);
+	rv = vnp_iso_pin_cmd(card, piv_sw, ins, PIV_PIN_REF, data, sizeof(data), &sw);
 	if (ret_tries_left)
-		*ret_tries_left = rv == VNP_OK ? -1 : tries_from_sw(a.sw);
+		*ret_tries_left = rv == VNP_OK ? -1 : vnp_iso_tries_from_sw(sw);
 out:
 	vnp_wipe(data, sizeof(data));
 	return rv;
@@ -666,7 +633,7 @@ static int piv_sign(struct vnp_card *card, const struct vnp_obj *key,
 		    uint8_t *out, size_t *out_len)
 {
 	uint8_t block[VNP_RSA_MAX_BYTES];
-	uint8_t *resp = NULL;
+	uint8_t resp[SMALL_RESP];
 	struct vnp_buf b;
 	struct vnp_apdu a;
 	const uint8_t *sig;
@@ -697,11 +664,6 @@ static int piv_sign(struct vnp_card *card, const struct vnp_obj *key,
 		rv = VNP_E_NOMEM;
 		goto out;
 	}
-	resp = malloc(SMALL_RESP);
-	if (!resp) {
-		rv = VNP_E_NOMEM;
-		goto out;
-	}
 	apdu_init(&a, INS_GENERAL_AUTH, alg_id, key->ref);
 	a.data = b.p;
 	a.lc = b.len;
@@ -727,7 +689,6 @@ static int piv_sign(struct vnp_card *card, const struct vnp_obj *key,
 		*out_len = want;
 out:
 	vnp_wipe(block, sizeof(block));
-	free(resp);
 	vnp_buf_free(&b);
 	return rv;
 }

@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "config.h"
+#include "iso_cmd.h"
 #include "log.h"
 #include "piv_int.h"
 #include "rv.h"
@@ -24,10 +25,7 @@
 
 static void apdu_init(struct vnp_apdu *a, uint8_t ins, uint8_t p1, uint8_t p2)
 {
-	memset(a, 0, sizeof(*a));
-	a->ins = ins;
-	a->p1 = p1;
-	a->p2 = p2;
+	vnp_iso_apdu_init(a, ISO_CLA, ins, p1, p2);
 }
 
 /* The key length of a management key algorithm (SP 800-78-4 Table 6-1); 0: unknown. */

@@ -310,7 +310,7 @@ static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
 {
 	struct vntoken_state *st = state(card);
 	size_t max_lc, max_le;
-	size_t per_sig = sig_size(key) + 4, done = 0, from = 0;
+	size_t per_sig, done = 0, from = 0;
 	uint8_t alg, hash, *resp = NULL;
 	struct vnp_buf b;
 	uint16_t salt;
@@ -320,6 +320,7 @@ static int vntoken_sign_batch(struct vnp_card *card, const struct vnp_obj *key,
 		return VNP_E_ARGS;
 	if (!st)
 		return VNP_E_NOMEM;
+	per_sig = sig_size(key) + 4;
 	if (!st->sign_self || per_sig == 4)
 		return VNP_E_NOT_SUPPORTED;
 	rv = vnp_iso_scheme_refs(params, &alg, &hash, &salt);

@@ -496,6 +496,8 @@ static void test_sign_batch(void **state)
 		items[i].out = out[i];
 		items[i].out_len = sizeof(out[i]);
 	}
+	/* arguments are checked before the key is looked at: no APDU, no crash */
+	assert_int_equal(vnp_driver_vntoken.sign_batch(&card, NULL, &ec, items, 2), VNP_E_ARGS);
 	assert_int_equal(vnp_driver_vntoken.sign_batch(&card, &key, &ec, items, 2), VNP_OK);
 	assert_int_equal(items[0].rv, VNP_OK);
 	assert_int_equal(items[0].out_len, 64);
