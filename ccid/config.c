@@ -366,7 +366,10 @@ static int read_file(const char *path, char **ret)
 	*ret = buf;
 	buf = NULL;
 out:
-	free(buf);
+	if (buf) {
+		vnp_wipe(buf, len); /* what was read may hold the management key */
+		free(buf);
+	}
 	close(fd);
 	return rv;
 }
