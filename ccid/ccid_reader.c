@@ -27,7 +27,6 @@ struct vnp_ccid_reader {
 	uint8_t *out;     /* one PC_to_RDR message (max_msg bytes) */
 	size_t out_len;
 	uint8_t *in;      /* one RDR_to_PC message (max_msg bytes) */
-	unsigned timeout_ms;
 	bool powered;
 	struct vnp_t1 t1;
 	struct vnp_ccid_reader_stats stats;
@@ -44,7 +43,7 @@ static int read_answer(struct vnp_ccid_reader *r, struct vnp_ccid_reply *reply, 
 	int rv;
 
 	for (;;) {
-		unsigned long t = (unsigned long)r->timeout_ms * (mult ? mult : 1);
+		unsigned long t = (unsigned long)VNP_CCID_READER_TIMEOUT_MS * (mult ? mult : 1);
 
 		rv = r->ops->bulk_in(r->pipe, r->in, r->max_msg, &n,
 				     t > 0xFFFFFFFFul ? 0xFFFFFFFFu : (unsigned)t);
@@ -77,7 +76,7 @@ static int command(struct vnp_ccid_reader *r, struct vnp_ccid_reply *reply, unsi
 	int rv;
 
 	r->stats.msgs++;
-	rv = r->ops->bulk_out(r->pipe, r->out, r->out_len, r->timeout_ms);
+	rv = r->ops->bulk_out(r->pipe, r->out, r->out_len, VNP_CCID_READER_TIMEOUT_MS);
 	r->seq++;
 	if (rv != VNP_OK)
 		return rv;
@@ -127,7 +126,6 @@ int vnp_ccid_reader_new(const struct vnp_ccid_pipe_ops *ops, void *pipe, const u
 	r->pipe = pipe;
 	r->slot = slot;
 	r->max_msg = r->desc.dwMaxCCIDMessageLength;
-	r->timeout_ms = VNP_CCID_READER_TIMEOUT_MS;
 	r->out = malloc(r->max_msg);
 	r->in = malloc(r->max_msg);
 	if (!r->out || !r->in) {
@@ -152,12 +150,6 @@ void vnp_ccid_reader_free(struct vnp_ccid_reader *r)
 	if (r->in)
 		OPENSSL_clear_free(r->in, r->max_msg);
 	free(r);
-}
-
-void vnp_ccid_reader_set_timeout(struct vnp_ccid_reader *r, unsigned timeout_ms)
-{
-	if (r)
-		r->timeout_ms = timeout_ms ? timeout_ms : 1;
 }
 
 void vnp_ccid_reader_stats(const struct vnp_ccid_reader *r, struct vnp_ccid_reader_stats *ret)

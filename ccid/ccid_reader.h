@@ -79,8 +79,6 @@ int vnp_ccid_reader_transmit(struct vnp_ccid_reader *r, const uint8_t *apdu, siz
 /* Reader capabilities for the module (extended, max_cmd, max_resp; t0 false). */
 void vnp_ccid_reader_caps(const struct vnp_ccid_reader *r, struct vnp_reader_caps *ret);
 
-/* Base bulk-IN timeout (default VNP_CCID_READER_TIMEOUT_MS). */
-void vnp_ccid_reader_set_timeout(struct vnp_ccid_reader *r, unsigned timeout_ms);
 void vnp_ccid_reader_stats(const struct vnp_ccid_reader *r, struct vnp_ccid_reader_stats *ret);
 /* Whether the last power_on left the card powered (false after NO_CARD or power_off). */
 bool vnp_ccid_reader_powered(const struct vnp_ccid_reader *r);

@@ -281,7 +281,6 @@ int vnp_config_parse_string(struct vnp_config *cfg, const char *text, const char
 	struct vnp_config *tmp = NULL;
 	char *copy = NULL;
 	bool state_seen[2] = { false, false }; /* vtoken.state, ccidsock.path */
-	bool copied = false;
 	unsigned lineno = 0;
 	int rv = VNP_OK;
 	char *p;
@@ -297,7 +296,6 @@ int vnp_config_parse_string(struct vnp_config *cfg, const char *text, const char
 		goto out;
 	}
 	*tmp = *cfg;
-	copied = true;
 	p = copy;
 	while (p) {
 		char *nl = strchr(p, '\n');
@@ -317,7 +315,8 @@ int vnp_config_parse_string(struct vnp_config *cfg, const char *text, const char
 		vnp_secret_free(&cfg->piv_mgmt_key);
 	*cfg = *tmp;
 out:
-	if (rv != VNP_OK && copied && tmp->piv_mgmt_key.p != cfg->piv_mgmt_key.p)
+	/* tmp and copy both allocated: *tmp was set from *cfg */
+	if (rv != VNP_OK && tmp && copy && tmp->piv_mgmt_key.p != cfg->piv_mgmt_key.p)
 		vnp_secret_free(&tmp->piv_mgmt_key);
 	if (copy) {
 		vnp_wipe(copy, strlen(text)); /* may hold the management key */
@@ -366,7 +365,10 @@ static int read_file(const char *path, char **ret)
 	*ret = buf;
 	buf = NULL;
 out:
-	free(buf);
+	if (buf) {
+		vnp_wipe(buf, len); /* what was read may hold the management key */
+		free(buf);
+	}
 	close(fd);
 	return rv;
 }

@@ -43,12 +43,10 @@ struct usb_dev {
 	struct usb_dev *next;
 	struct vnp_backend *be;
 	unsigned refs;      /* the backend's list + connected readers; be->lock */
-	bool listed;        /* in be->devs; be->lock */
 	bool gone;          /* unplugged (hotplug, NO_DEVICE); be->lock */
 	bool seen;          /* list(): found in this enumeration; be->lock */
 	libusb_device *dev; /* referenced */
 	libusb_device_handle *h;
-	uint16_t vid, pid;
 	unsigned quirks;
 	char name[VNP_READER_NAME_MAX];
 	struct vnp_usb_ccid_if ifc;
@@ -478,8 +476,6 @@ static int dev_open(struct vnp_backend *be, libusb_device *ud, uint16_t vid, uin
 		return VNP_E_NOMEM;
 	d->be = be;
 	d->dev = libusb_ref_device(ud);
-	d->vid = vid;
-	d->pid = pid;
 	d->quirks = quirks;
 	d->ifc = *ifc;
 	d->events = 1; /* 0 means "unknown" to the caller */
@@ -614,7 +610,6 @@ static void consider(struct vnp_backend *be, libusb_device *ud, time_t now)
 	if (rv == VNP_OK) {
 		skip_forget_locked(be, ud);
 		d->refs = 1;
-		d->listed = true;
 		d->seen = true;
 		d->next = be->devs;
 		be->devs = d;
@@ -677,7 +672,6 @@ static void refresh(struct vnp_backend *be)
 			continue;
 		}
 		*pp = d->next;
-		d->listed = false;
 		if (!d->gone) {
 			d->gone = true;
 			vnp_log(VNP_LOG_READER, "usb: %s: device gone", d->name);
@@ -765,7 +759,6 @@ static void usb_close(struct vnp_backend *be)
 		bool last;
 
 		be->devs = d->next;
-		d->listed = false;
 		last = --d->refs == 0;
 		if (last)
 			dev_close(d);

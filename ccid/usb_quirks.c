@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hexcodec.h"
 #include "rv.h"
 #include "usb_quirks.h"
 
@@ -27,16 +28,11 @@ static int parse_hex4(const char *s, uint16_t *ret)
 	unsigned v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		char c = s[i];
+		int d = vnp_hex_nibble(s[i]);
 
-		if (c >= '0' && c <= '9')
-			v = v * 16 + (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v * 16 + (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v = v * 16 + (unsigned)(c - 'A' + 10);
-		else
+		if (d < 0)
 			return VNP_E_CONFIG;
+		v = v * 16 + (unsigned)d;
 	}
 	*ret = (uint16_t)v;
 	return VNP_OK;
